@@ -1,0 +1,187 @@
+"""Load the shipped Turtle into named graphs, add the OWL-RL closure, cache the result on disk.
+
+One loading path serves the CLI, the tests and the server:
+
+    prepared = prepare(settings)      # cheap when the cache is warm: hashes the inputs, nothing more
+    prepared.nquads_path              # every graph, the inferred one included, as N-Quads
+    load_graphs(settings)             # rdflib graphs, for validation and export
+
+The expensive step (owlrl) runs once per distinct set of inputs; its output is cached under
+``settings.cache_dir`` keyed by a hash of the input files' bytes and of this module's
+``PIPELINE_VERSION``, so a second start does not recompute it.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib.namespace import OWL, RDF, RDFS, XSD
+
+from .errors import InputError
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+BASE = "https://w3id.org/clusterkg/"
+GRAPH_ONTOLOGY = BASE + "graph/ontology"
+GRAPH_DATA = BASE + "graph/data"
+GRAPH_LINKS = BASE + "graph/links"
+GRAPH_INFERRED = BASE + "graph/inferred"
+ASSERTED_GRAPHS = (GRAPH_ONTOLOGY, GRAPH_DATA, GRAPH_LINKS)
+ALL_GRAPHS = ASSERTED_GRAPHS + (GRAPH_INFERRED,)
+
+#: Bump when the inference or the noise filter changes, so old caches are not reused.
+PIPELINE_VERSION = "1"
+
+_AXIOMATIC_NAMESPACES = tuple(str(ns) for ns in (OWL, RDF, RDFS, XSD))
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What the query store needs: one N-Quads file of every graph, and its version."""
+
+    version: str            # hash of the inputs; changes whenever a shipped file changes
+    nquads_path: Path
+    graphs: tuple[str, ...]  # the named graphs it holds
+    seconds: float           # time prepare() took (0.0x when the cache was warm)
+    inferred_from_cache: bool
+
+
+def input_files(settings: Settings) -> dict[str, list[Path]]:
+    """The Turtle files of each asserted graph, in a stable order."""
+    ontology = sorted(Path(settings.ontology_dir).glob("*.ttl"))
+    return {
+        GRAPH_ONTOLOGY: ontology,
+        GRAPH_DATA: [Path(p) for p in settings.data_files],
+        GRAPH_LINKS: [Path(p) for p in settings.links_files],
+    }
+
+
+def inputs_hash(settings: Settings) -> str:
+    """A hash of every input file's bytes (and the graph it goes to), plus PIPELINE_VERSION."""
+    h = hashlib.sha256(PIPELINE_VERSION.encode())
+    h.update(b"inference" if settings.inference else b"no-inference")
+    for graph, paths in input_files(settings).items():
+        for path in paths:
+            h.update(graph.encode() + b"\0" + str(path.name).encode() + b"\0")
+            h.update(_read_bytes(path))
+    return h.hexdigest()[:16]
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def parse_turtle(path: Path, graph: Graph | None = None) -> Graph:
+    """Parse one Turtle file; a syntax error becomes an InputError naming the file and line."""
+    graph = graph if graph is not None else Graph()
+    data = _read_bytes(path)
+    try:
+        graph.parse(data=data, format="turtle", publicID=path.resolve().as_uri())
+    except Exception as exc:  # rdflib raises several kinds (BadSyntax, ParserError, ValueError)
+        raise InputError(f"{path}: {_syntax_message(exc)}") from None
+    return graph
+
+
+def _syntax_message(exc: Exception) -> str:
+    lines = getattr(exc, "lines", None)
+    msg = getattr(exc, "message", None) or str(exc)
+    msg = " ".join(str(msg).split())
+    if lines is not None:
+        return f"line {lines + 1}: Turtle syntax error: {msg}"
+    return f"Turtle syntax error: {msg}"
+
+
+def load_graphs(settings: Settings, *, with_inferred: bool = False) -> Dataset:
+    """The asserted graphs (and optionally the inferred one) as an rdflib Dataset."""
+    ds = Dataset()
+    for graph_iri, paths in input_files(settings).items():
+        g = ds.graph(URIRef(graph_iri))
+        for path in paths:
+            parse_turtle(path, g)
+    if with_inferred:
+        prepared = prepare(settings)
+        inferred = ds.graph(URIRef(GRAPH_INFERRED))
+        full = Dataset()
+        full.parse(prepared.nquads_path, format="nquads")
+        for triple in full.graph(URIRef(GRAPH_INFERRED)):
+            inferred.add(triple)
+    return ds
+
+
+def owlrl_closure(asserted: Dataset) -> Graph:
+    """The OWL-RL closure of the asserted graphs, minus what is asserted, minus noise."""
+    import owlrl
+
+    merged = Graph()
+    for graph_iri in ASSERTED_GRAPHS:
+        for triple in asserted.graph(URIRef(graph_iri)):
+            merged.add(triple)
+    before = set(merged)
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False).expand(merged)
+    inferred = Graph()
+    for triple in merged:
+        if triple not in before and useful(triple):
+            inferred.add(triple)
+    return inferred
+
+
+def useful(triple) -> bool:
+    """Keep what a query can use: drop literal subjects, reflexive and axiomatic triples."""
+    s, p, o = triple
+    if isinstance(s, Literal):
+        return False  # not RDF; stores and N-Triples reject it
+    if s == o and p in (OWL.sameAs, OWL.equivalentClass, OWL.equivalentProperty,
+                        RDFS.subClassOf, RDFS.subPropertyOf):
+        return False
+    if p == RDF.type and o in (OWL.Thing, RDFS.Resource):
+        return False
+    if o == OWL.Thing and p in (RDFS.subClassOf, RDFS.domain, RDFS.range):
+        return False
+    if isinstance(s, URIRef) and str(s).startswith(_AXIOMATIC_NAMESPACES):
+        return False  # facts about the W3C vocabularies themselves
+    return True
+
+
+def prepare(settings: Settings) -> Prepared:
+    """Make sure the cached N-Quads of this input set exist; build them if not."""
+    start = time.perf_counter()
+    version = inputs_hash(settings)
+    cache_dir = Path(settings.cache_dir)
+    nquads_path = cache_dir / f"dataset-{version}.nq"
+    graphs = ALL_GRAPHS if settings.inference else ASSERTED_GRAPHS
+    if nquads_path.exists():
+        return Prepared(version, nquads_path, graphs, time.perf_counter() - start, True)
+
+    ds = load_graphs(settings)
+    if settings.inference:
+        t0 = time.perf_counter()
+        inferred = owlrl_closure(ds)
+        target = ds.graph(URIRef(GRAPH_INFERRED))
+        for triple in inferred:
+            target.add(triple)
+        log.info("OWL-RL closure: %d triples added in %.2f s", len(inferred), time.perf_counter() - t0)
+    _write_atomically(nquads_path, ds.serialize(format="nquads", encoding="utf-8"))
+    return Prepared(version, nquads_path, graphs, time.perf_counter() - start, False)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write through a temporary file and rename, so concurrent starters never read half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
