@@ -273,6 +273,9 @@ def main(argv=None) -> int:
         report["problems"].append(str(exc))
         log(f"FAILED: {exc}")
         return 1
+    except (KeyboardInterrupt, SystemExit):
+        report["problems"].append("interrupted")
+        raise
     finally:
         (args.out / "results.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
         log(f"wrote {(args.out / 'results.json')}")
