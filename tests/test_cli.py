@@ -77,7 +77,8 @@ def test_stats_counts_graphs_and_classes(run):
 
 def test_malformed_turtle_is_one_line_naming_file_and_line(tmp_path):
     bad = tmp_path / "bad.ttl"
-    bad.write_text("@prefix ex: <http://example.org/> .\nex:a ex:b ex:c .\nex:d ex:e \n", encoding="utf-8")
+    bad.write_text("@prefix ex: <http://example.org/> .\nex:a ex:b ex:c .\nex:d ex:e ;; ] .\nex:f ex:g ex:h .\n",
+                   encoding="utf-8")
     proc = subprocess.run([sys.executable, "-m", "clusterkg", "validate", str(bad)],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2

@@ -88,17 +88,25 @@ def parse_turtle(path: Path, graph: Graph | None = None) -> Graph:
     try:
         graph.parse(data=data, format="turtle", publicID=path.resolve().as_uri())
     except Exception as exc:  # rdflib raises several kinds (BadSyntax, ParserError, ValueError)
-        raise InputError(f"{path}: {_syntax_message(exc)}") from None
+        raise InputError(f"{path}: {_syntax_message(data, exc)}") from None
     return graph
 
 
-def _syntax_message(exc: Exception) -> str:
-    lines = getattr(exc, "lines", None)
+def _syntax_message(data: bytes, exc: Exception) -> str:
+    """A one-line message with the line and column of the error.
+
+    rdflib's Turtle parser reports unreliable line numbers, so the file is parsed again with
+    pyoxigraph, whose error names the exact position; rdflib's own message is the fallback.
+    """
+    import pyoxigraph
+
+    try:
+        for _ in pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.TURTLE):
+            pass
+    except SyntaxError as precise:
+        return "Turtle syntax error: " + " ".join(str(precise.msg).split())
     msg = getattr(exc, "message", None) or str(exc)
-    msg = " ".join(str(msg).split())
-    if lines is not None:
-        return f"line {lines + 1}: Turtle syntax error: {msg}"
-    return f"Turtle syntax error: {msg}"
+    return "Turtle syntax error: " + " ".join(str(msg).split())
 
 
 def load_graphs(settings: Settings, *, with_inferred: bool = False) -> Dataset:
