@@ -1,0 +1,110 @@
+"""What the graph itself must hold: labelled terms, labelled resources, and figures that trace to
+the article word for word."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from rdflib import Literal, URIRef
+from rdflib.namespace import OWL, RDF, RDFS
+
+from clusterkg import dataset
+from clusterkg.settings import PROJECT_ROOT, Settings
+
+CK = "https://w3id.org/clusterkg/ontology#"
+ID = "https://w3id.org/clusterkg/id/"
+ARTICLE = PROJECT_ROOT.parent / "shared" / "source" / "article-2008-10-09.txt"
+
+
+@pytest.fixture(scope="module")
+def graphs():
+    return dataset.load_graphs(Settings.load())
+
+
+def _langs(graph, subject, predicate):
+    return {o.language for o in graph.objects(subject, predicate) if isinstance(o, Literal)}
+
+
+def test_every_ontology_term_is_labelled_commented_and_defined(graphs):
+    onto = graphs.graph(URIRef(dataset.GRAPH_ONTOLOGY))
+    kinds = (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty, RDFS.Datatype)
+    terms = {s for kind in kinds for s in onto.subjects(RDF.type, kind)
+             if isinstance(s, URIRef) and str(s).startswith(CK)}
+    assert len(terms) > 50
+    problems = [str(t) for t in sorted(terms)
+                if not {"ko", "en"} <= _langs(onto, t, RDFS.label)
+                or not {"ko", "en"} <= _langs(onto, t, RDFS.comment)
+                or (t, RDFS.isDefinedBy, URIRef(CK)) not in onto]
+    assert problems == []
+
+
+def test_ontology_header_has_version_licence_and_dates(graphs):
+    onto = graphs.graph(URIRef(dataset.GRAPH_ONTOLOGY))
+    header = URIRef(CK)
+    assert (header, RDF.type, OWL.Ontology) in onto
+    for predicate in (OWL.versionIRI, URIRef("http://purl.org/dc/terms/license"),
+                      URIRef("http://purl.org/dc/terms/created"), URIRef("http://purl.org/dc/terms/modified")):
+        assert onto.value(header, predicate) is not None, predicate
+
+
+def test_every_resource_has_korean_and_english_labels(graphs):
+    missing = []
+    for graph_iri in (dataset.GRAPH_DATA, dataset.GRAPH_LINKS):
+        g = graphs.graph(URIRef(graph_iri))
+        for s in set(g.subjects(RDF.type, None)):
+            if isinstance(s, URIRef) and str(s).startswith(ID) and not {"ko", "en"} <= _langs(g, s, RDFS.label):
+                missing.append(str(s))
+    assert missing == []
+
+
+@pytest.fixture(scope="module")
+def article():
+    if not ARTICLE.exists():
+        pytest.skip(f"the source article is not beside the project ({ARTICLE})")
+    return ARTICLE.read_text(encoding="utf-8")
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def test_every_korean_phrase_is_in_the_article(graphs, article):
+    """ck:phraseKo and ck:statementKo are the article's words as written."""
+    data = graphs.graph(URIRef(dataset.GRAPH_DATA))
+    squashed = _squash(article)
+    phrases = [(s, o) for p in (URIRef(CK + "phraseKo"), URIRef(CK + "statementKo"))
+               for s, o in data.subject_objects(p)]
+    assert len(phrases) > 100
+    assert [(str(s), str(o)) for s, o in phrases if _squash(str(o)) not in squashed] == []
+
+
+def _article_numbers(phrase: str) -> list[float]:
+    """The values a phrase writes, in the unit the graph uses (억 → ×1e8, 만 → ×1e4)."""
+    values = []
+    for number, scale in re.findall(r"(\d[\d,]*(?:\.\d+)?)\s*(억|만)?", phrase):
+        value = float(number.replace(",", ""))
+        values.append(value * {"억": 1e8, "만": 1e4}.get(scale, 1))
+    return values
+
+
+def test_every_figure_value_is_written_in_its_phrase(graphs):
+    """A figure's number is one the phrase beside it actually writes: nothing computed or invented."""
+    data = graphs.graph(URIRef(dataset.GRAPH_DATA))
+    wrong = []
+    figures = list(data.subjects(RDF.type, URIRef(CK + "Figure")))
+    assert len(figures) >= 70
+    for figure in figures:
+        value = float(data.value(figure, URIRef(CK + "value")))
+        phrase = str(data.value(figure, URIRef(CK + "phraseKo")))
+        if not any(abs(value - v) < 1e-6 for v in _article_numbers(phrase)):
+            wrong.append((str(figure), value, phrase))
+    assert wrong == []
+
+
+def test_figures_are_typed_numbers(graphs):
+    data = graphs.graph(URIRef(dataset.GRAPH_DATA))
+    numeric = {"integer", "decimal", "nonNegativeInteger", "positiveInteger"}
+    bad = [(str(s), o) for s, o in data.subject_objects(URIRef(CK + "value"))
+           if not (isinstance(o, Literal) and o.datatype and o.datatype.split("#")[-1] in numeric)]
+    assert bad == []
