@@ -133,10 +133,10 @@ def test_complex_paths_are_shown_in_sparql_syntax():
 
 def test_sparql_messages_name_the_values_with_prefixes():
     report = validation.validate(Settings.load(links_files=()),
-                                 data_files=[FIXTURES / "invalid" / "ClusterShape-outcomePositions.ttl"])
-    [result] = [r for r in report.results if r.source_shape == URIRef(CKSHAPE + "ClusterShape-outcomePositions")]
-    assert "outcome:gumi-1" in result.message and "outcome:gumi-2" in result.message
-    assert "outcome:gumi-1" in result.message_ko and "같은" not in result.message
+                                 data_files=[FIXTURES / "invalid" / "ClusterShape-councils.ttl"])
+    [result] = [r for r in report.results if r.source_shape == URIRef(CKSHAPE + "ClusterShape-councils")]
+    assert result.message == "cluster:gumi names more councils (ck:hasCouncil: 1) than its ck:councilCount (0)."
+    assert result.message_ko.startswith("cluster:gumi에 예로 든 협의체")
 
 
 def test_data_files_replace_the_data_but_keep_the_links(tmp_path):
