@@ -4,8 +4,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pyshacl
 import pytest
-from rdflib import Literal, URIRef
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import SH
 
 from clusterkg import validation
 from clusterkg.errors import ClusterkgError, InputError
@@ -86,8 +88,7 @@ figure:gumi-1-sales-result a ck:Figure ;
     block = text[text.index("Violation: figure:gumi-1-sales-result"):]
     for expected in ("shape    ckshape:FigureShape-value", "path     ck:value", 'value    "795억원"',
                      "message  A figure has exactly one ck:value"):
-        assert expected in text, expected
-    assert block
+        assert expected in block, expected
 
 
 def test_counts_by_severity_and_warnings_do_not_break_conformance(tmp_path):
@@ -147,6 +148,19 @@ def test_data_files_replace_the_data_but_keep_the_links(tmp_path):
     links, _ = validation.load_data(settings.replace(data_files=()))
     assert report.triples == len(links)  # data/clusters.ttl was not read
     assert report.conforms, report.text()  # the links graph is complete in itself
+
+
+def test_no_inference_so_a_type_counts_only_when_asserted():
+    """Why validate() passes inference="none": with RDFS inference, ck:hasGoal's rdfs:range would
+    type a misspelt goal IRI ck:Goal and the broken link would pass unnoticed."""
+    settings = Settings.load(links_files=())
+    path = FIXTURES / "invalid" / "ClusterShape-goal.ttl"
+    shape = URIRef(CKSHAPE + "ClusterShape-goal")
+    ours = validation.validate(settings, data_files=[path])
+    assert [r.component for r in ours.results if r.source_shape == shape] == ["ClassConstraintComponent"]
+    _, report, _ = pyshacl.validate(Graph().parse(path), shacl_graph=validation.load_shapes(settings),
+                                    ont_graph=validation.load_ontology(settings), inference="rdfs")
+    assert (None, SH.sourceShape, shape) not in report
 
 
 # --- errors ---------------------------------------------------------------------------------
