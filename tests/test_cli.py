@@ -110,3 +110,27 @@ def test_malformed_query_exits_2():
     result = CliRunner().invoke(main, ["query", "SELECT WHERE {"])
     assert result.exit_code == 2
     assert "Traceback" not in result.output
+
+
+def test_validate_shipped_data_conforms(run):
+    result = run("validate")
+    assert result.exit_code == 0, result.output
+
+
+def test_validate_reports_a_broken_file_and_exits_1(run, tmp_path):
+    """A realistic slip — a cluster's English label dropped — is reported by node and shape."""
+    from rdflib import Graph, Literal, URIRef
+    from rdflib.namespace import RDFS
+
+    graph = Graph().parse(dataset.Settings.load().data_files[0], format="turtle")
+    ulsan = URIRef("https://w3id.org/clusterkg/id/cluster/ulsan")
+    english = [o for o in graph.objects(ulsan, RDFS.label) if isinstance(o, Literal) and o.language == "en"]
+    assert english
+    for label in english:
+        graph.remove((ulsan, RDFS.label, label))
+    broken = tmp_path / "clusters.ttl"
+    graph.serialize(broken, format="turtle")
+    result = run("validate", str(broken))
+    assert result.exit_code == 1
+    assert "Violation: cluster:ulsan" in result.output
+    assert "ckshape:ClusterShape-label" in result.output
