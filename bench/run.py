@@ -108,7 +108,7 @@ def clusterkg_server(name, label, cmd, workers, cache_size, out: Path) -> Server
 
 def floor_server(python, workers, threads, responses: Path, out: Path) -> Server:
     return Server("floor", f"gunicorn+Flask fixed responses ({workers}w x {threads}t)",
-                  [python, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),
+                  [python, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads), "--keep-alive", "5",
                    "--bind", "127.0.0.1:{port}", "--pythonpath", str(BENCH), "floor_app:app"],
                   log_dir=out / "logs", cwd=BENCH, env={"BENCH_FLOOR_RESPONSES": str(responses)})
 
