@@ -1,0 +1,375 @@
+"""Executor processes: queries run outside the web worker, so a runaway one can be killed.
+
+pyoxigraph cannot cancel a query and holds its thread in Rust, so each gunicorn worker keeps a
+small pool of executor processes (multiprocessing ``forkserver``: a clean, single-threaded parent
+that has already imported pyoxigraph, so a new executor is ready in ~15 ms).  Each executor loads
+the prepared N-Quads into its own in-memory Store and answers jobs with serialised bytes
+(``store.LocalStore``, the same code the CLI runs), so only bytes cross the pipe.
+
+A request takes an idle executor (or starts one, up to ``max_concurrent_queries``; beyond that it
+waits, within its time limit), sends the job and waits until its deadline.  An executor still busy
+after ``RENICE_AFTER`` seconds is reniced to 19 so that new, cheap queries keep the CPU; at the
+deadline it is SIGKILLed and the client gets 503 ``query-timeout``.  A reniced executor is retired
+when it finishes; ``SPARE_EXECUTORS`` idle ones are kept warm ahead of need.
+
+Each executor also defends itself: no network at all when ``service_allowlist`` is empty (a new
+network namespace, where the kernel allows it), a CPU-time rlimit per job (so it dies even if its
+worker died first), an address-space cap (``max_executor_memory_mb``) and a 256 MiB stack for the
+engine's recursion.
+"""
+from __future__ import annotations
+
+import ctypes
+import io
+import logging
+import multiprocessing
+import os
+import pickle
+import resource
+import signal
+import sys
+import threading
+import time
+import traceback
+from multiprocessing import context as mp_context
+from multiprocessing import forkserver, popen_forkserver, spawn
+from multiprocessing import util as mp_util
+
+from .errors import ClusterkgError
+from .store import Answer, LocalStore
+
+log = logging.getLogger(__name__)
+
+SPARE_EXECUTORS = 2     # idle executors kept warm per worker
+RENICE_AFTER = 0.5      # seconds a query runs before its executor yields the CPU to others
+READY_TIMEOUT = 30.0    # seconds a new executor may take to load the store
+STACK_BYTES = 256 << 20
+_CLONE_NEWUSER, _CLONE_NEWNET = 0x10000000, 0x40000000
+
+
+def _context():
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["clusterkg.executor"])
+    return ctx
+
+
+class _Popen(popen_forkserver.Popen):
+    """The forkserver start, minus re-running the server's ``__main__`` in every executor.
+
+    multiprocessing re-imports the parent's main module in each child (for pickled functions
+    defined there); under ``clusterkg serve`` that is the CLI script, which would import the
+    whole command line (and rdflib) into every executor.  Executors need none of it: their target
+    lives in this module, which the forkserver has already imported.
+    """
+
+    def _launch(self, process_obj):
+        prep_data = spawn.get_preparation_data(process_obj._name)
+        prep_data.pop("init_main_from_name", None)
+        prep_data.pop("init_main_from_path", None)
+        buf = io.BytesIO()
+        mp_context.set_spawning_popen(self)
+        try:
+            mp_context.reduction.dump(prep_data, buf)
+            mp_context.reduction.dump(process_obj, buf)
+        finally:
+            mp_context.set_spawning_popen(None)
+        self.sentinel, w = forkserver.connect_to_new_process(self._fds)
+        parent_w = os.dup(w)
+        self.finalizer = mp_util.Finalize(self, mp_util.close_fds, (parent_w, self.sentinel))
+        with open(w, "wb", closefd=True) as f:
+            f.write(buf.getbuffer())
+        self.pid = forkserver.read_signed(self.sentinel)
+
+
+class _Process(mp_context.ForkServerProcess):
+    @staticmethod
+    def _Popen(process_obj):
+        return _Popen(process_obj)
+
+
+# --- the executor process ----------------------------------------------------------------------
+def _child_main(conn, nquads_path, graphs, settings, isolate) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # the worker decides when executors stop
+    if isolate:
+        _drop_network()
+    memory_mb = getattr(settings, "max_executor_memory_mb", 0)
+    if memory_mb:
+        try:
+            resource.setrlimit(resource.RLIMIT_AS, (memory_mb << 20, resource.RLIM_INFINITY))
+        except (ValueError, OSError):
+            pass
+    threading.stack_size(STACK_BYTES)
+    worker = threading.Thread(target=_serve, args=(conn, nquads_path, graphs, settings), name="clusterkg-executor")
+    worker.start()
+    worker.join()
+    os._exit(0)
+
+
+def _drop_network() -> None:
+    """Enter an empty network namespace: no socket this process opens can reach any host."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.unshare(_CLONE_NEWNET) != 0 and libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNET) != 0:
+            log.debug("executor: no network namespace (errno %d); relying on the query guard", ctypes.get_errno())
+    except (OSError, AttributeError):
+        pass
+
+
+def _serve(conn, nquads_path, graphs, settings) -> None:
+    store = LocalStore.from_nquads(nquads_path, graphs, settings)
+    conn.send_bytes(b"ready")
+    while True:
+        try:
+            job = conn.recv_bytes()
+        except (EOFError, OSError):
+            return  # the worker closed the pipe (or died): nothing more to do
+        text, fmt, default_graphs, named_graphs, timeout = pickle.loads(job)
+        _limit_cpu(timeout)
+        body = b""
+        try:
+            answer = store.query(text, fmt, default_graphs, named_graphs)
+            head = ("ok", answer.media_type, answer.truncation)
+            body = answer.body
+        except ClusterkgError as exc:
+            head = ("error", exc.status, exc.code, exc.message)
+        except Exception:  # a bug of ours: keep the details in the log, not on the wire
+            traceback.print_exc(file=sys.stderr)
+            head = ("error", 500, "internal-error", "The query failed inside the server; the error was logged.")
+        try:
+            conn.send_bytes(pickle.dumps(head, protocol=pickle.HIGHEST_PROTOCOL))
+            conn.send_bytes(body)
+        except (BrokenPipeError, OSError):
+            return
+
+
+def _limit_cpu(timeout: float) -> None:
+    """Die by SIGXCPU a little after the time limit, even if no worker is left to kill us."""
+    try:
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        soft = int(used.ru_utime + used.ru_stime + timeout) + 5
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, resource.RLIM_INFINITY))
+    except (ValueError, OSError):
+        pass
+
+
+# --- the worker's side ------------------------------------------------------------------------
+class _Executor:
+    __slots__ = ("proc", "conn", "pid", "reniced")
+
+    def __init__(self, proc, conn):
+        self.proc, self.conn, self.pid, self.reniced = proc, conn, proc.pid, False
+
+
+class ExecutorPool:
+    """The executors of one worker process (create it in the process that will use it)."""
+
+    def __init__(self, nquads_path, graphs, settings):
+        self._args = (str(nquads_path), tuple(graphs), settings, not settings.service_allowlist)
+        self._max = max(1, int(settings.max_concurrent_queries))
+        self._spares = min(SPARE_EXECUTORS, self._max)
+        self._cond = threading.Condition()
+        self._idle: list[_Executor] = []
+        self._all: set[_Executor] = set()
+        self._count = 0          # executors running or starting
+        self._closed = False
+        self._want = threading.Event()
+        self._warmer: threading.Thread | None = None
+
+    # --- running a job ------------------------------------------------------------------------
+    def run(self, text: str, fmt: str, default_graphs=(), named_graphs=(), *, timeout: float,
+            started: float | None = None) -> Answer:
+        """Run one query within ``timeout`` seconds of ``started`` (time.monotonic())."""
+        deadline = (started if started is not None else time.monotonic()) + timeout
+        job = pickle.dumps((text, fmt, tuple(default_graphs), tuple(named_graphs), timeout),
+                           protocol=pickle.HIGHEST_PROTOCOL)
+        for _attempt in range(3):
+            ex = self._acquire(deadline, timeout)
+            try:
+                ex.conn.send_bytes(job)
+            except OSError:       # it died while idle: take another
+                self._discard(ex)
+                continue
+            return self._await(ex, deadline, timeout)
+        raise ClusterkgError("No query executor could be started; try again.", status=503, code="executor-unavailable")
+
+    def _await(self, ex: _Executor, deadline: float, timeout: float) -> Answer:
+        conn = ex.conn
+        try:
+            ready = conn.poll(max(0.0, min(RENICE_AFTER, deadline - time.monotonic())))
+            if not ready:
+                _renice(ex)
+                ready = conn.poll(max(0.0, deadline - time.monotonic()))
+            if not ready:
+                self._kill(ex)
+                raise ClusterkgError(
+                    f"The query ran longer than this endpoint's time limit of {timeout:g} s (setting "
+                    "query_timeout) and was stopped. Narrow it down or add LIMIT.", status=503, code="query-timeout")
+            head = pickle.loads(conn.recv_bytes())
+            body = conn.recv_bytes()
+        except (EOFError, OSError):
+            code = self._discard(ex)
+            raise ClusterkgError(
+                f"The query engine stopped while evaluating this query ({code}): it needed more stack or memory "
+                "than an executor has (settings max_nesting_depth, max_executor_memory_mb). Simplify the query.",
+                status=400, code="query-aborted") from None
+        self._release(ex)
+        if head[0] == "ok":
+            return Answer(head[1], body, bool(head[2]), head[2])
+        raise ClusterkgError(head[3], status=head[1], code=head[2])
+
+    def _acquire(self, deadline: float, timeout: float) -> _Executor:
+        with self._cond:
+            while True:
+                if self._closed:
+                    raise ClusterkgError("The server is shutting down.", status=503, code="executor-unavailable")
+                if self._idle:
+                    ex = self._idle.pop()
+                    break
+                if self._count < self._max:
+                    self._count += 1
+                    ex = None
+                    break
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise ClusterkgError(
+                        f"All {self._max} query executors of this worker stayed busy for the whole time limit "
+                        f"({timeout:g} s); try again shortly.", status=503, code="server-busy")
+                self._cond.wait(remaining)
+        if ex is None:
+            try:
+                ex = self._spawn()
+            except BaseException:
+                with self._cond:
+                    self._count -= 1
+                    self._cond.notify()
+                raise
+            with self._cond:
+                self._all.add(ex)
+        if len(self._idle) < self._spares:
+            self.warm()
+        return ex
+
+    def _release(self, ex: _Executor) -> None:
+        if ex.reniced or self._closed:  # it ran long at low priority: start afresh
+            self._retire(ex)
+            self.warm()
+            return
+        with self._cond:
+            self._idle.append(ex)
+            self._cond.notify()
+
+    # --- executor lifecycle -------------------------------------------------------------------
+    def _spawn(self) -> _Executor:
+        ctx = _context()
+        parent, child = ctx.Pipe()
+        proc = _Process(target=_child_main, args=(child, *self._args), daemon=True, name="clusterkg-executor")
+        proc.start()
+        child.close()
+        ex = _Executor(proc, parent)
+        try:
+            if parent.poll(READY_TIMEOUT) and parent.recv_bytes() == b"ready":
+                return ex
+        except (EOFError, OSError):
+            pass
+        self._reap(ex, kill=True)
+        raise ClusterkgError("A query executor failed to start; see the server log.", status=503,
+                             code="executor-unavailable")
+
+    def _forget(self, ex: _Executor) -> None:
+        with self._cond:
+            if ex in self._all:
+                self._all.discard(ex)
+                self._count -= 1
+            self._cond.notify()
+
+    def _kill(self, ex: _Executor) -> None:
+        self._forget(ex)
+        self._reap(ex, kill=True)
+        self.warm()
+
+    def _retire(self, ex: _Executor) -> None:
+        self._forget(ex)
+        self._reap(ex, kill=False)
+
+    def _discard(self, ex: _Executor) -> str:
+        """Drop an executor that died; say how it ended."""
+        self._forget(ex)
+        ex.proc.join(1.0)
+        code = ex.proc.exitcode
+        self._reap(ex, kill=True)
+        self.warm()
+        if code is None:
+            return "executor lost"
+        return f"signal {signal.Signals(-code).name}" if code < 0 else f"exit status {code}"
+
+    @staticmethod
+    def _reap(ex: _Executor, *, kill: bool) -> None:
+        if kill:
+            try:
+                os.kill(ex.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        try:
+            ex.conn.close()  # an idle executor exits on EOF
+        except OSError:
+            pass
+        threading.Thread(target=ex.proc.join, name="clusterkg-reaper", daemon=True).start()
+
+    # --- keeping spares warm ------------------------------------------------------------------
+    def warm(self) -> None:
+        """Start (in the background) enough executors that ``SPARE_EXECUTORS`` are idle."""
+        if self._closed:
+            return
+        if self._warmer is None:
+            with self._cond:
+                if self._warmer is None:
+                    self._warmer = threading.Thread(target=self._warm_loop, name="clusterkg-warmer", daemon=True)
+                    self._warmer.start()
+        self._want.set()
+
+    def _warm_loop(self) -> None:
+        while not self._closed:
+            self._want.wait()
+            self._want.clear()
+            while True:
+                with self._cond:
+                    if self._closed or len(self._idle) >= self._spares or self._count >= self._max:
+                        break
+                    self._count += 1
+                try:
+                    ex = self._spawn()
+                except Exception:
+                    log.exception("could not start a query executor")
+                    with self._cond:
+                        self._count -= 1
+                    time.sleep(1.0)
+                    break
+                with self._cond:
+                    self._all.add(ex)
+                    self._idle.append(ex)
+                    self._cond.notify()
+
+    def stats(self) -> dict:
+        with self._cond:
+            return {"executors": self._count, "idle": len(self._idle), "max": self._max}
+
+    def close(self) -> None:
+        """Stop every executor of this pool (idle ones at once, busy ones by SIGKILL)."""
+        with self._cond:
+            self._closed = True
+            executors = list(self._all)
+            self._all.clear()
+            self._idle.clear()
+            self._count = 0
+            self._cond.notify_all()
+        self._want.set()
+        for ex in executors:
+            self._reap(ex, kill=True)
+
+
+def _renice(ex: _Executor) -> None:
+    try:
+        os.setpriority(os.PRIO_PROCESS, ex.pid, 19)
+        ex.reniced = True
+    except (OSError, PermissionError):
+        pass

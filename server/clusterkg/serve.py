@@ -1,0 +1,109 @@
+"""``clusterkg serve``: the Flask app behind gunicorn (pre-fork master, threaded workers).
+
+    from clusterkg.serve import run
+    run(Settings.load(config_file, host=..., port=..., workers=...))
+
+The master builds the app once (``preload_app``: the dataset is prepared once, before the
+workers fork); each worker then starts its executor pool and its small in-process store
+(``Endpoint.warm``) before taking requests.  gunicorn's own answers to malformed HTTP (a request
+line over 8190 bytes, bad headers) use the endpoint's JSON error shape too.
+
+``python -m clusterkg.serve [--host H] [--port P] [--workers N] [--config FILE]`` does the same
+without the CLI (the tests start the live server this way).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+
+from gunicorn import util as gunicorn_util
+from gunicorn.app.base import BaseApplication
+from gunicorn.workers.gthread import ThreadWorker
+
+from .settings import Settings
+
+_CODES = {400: "bad-request", 403: "forbidden", 414: "uri-too-long", 417: "expectation-failed",
+          431: "headers-too-large", 500: "internal-error", 501: "not-implemented"}
+
+
+def _write_json_error(sock, status_int, reason, mesg):
+    message = mesg or reason
+    if status_int == 414:
+        message += ". Send long queries by POST (application/sparql-query or a form body)."
+    body = json.dumps({"error": {"status": status_int, "code": _CODES.get(status_int, "http-error"),
+                                 "message": message}}).encode("utf-8")
+    head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
+            f"Access-Control-Allow-Origin: *\r\nContent-Length: {len(body)}\r\n\r\n")
+    gunicorn_util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
+class Worker(ThreadWorker):
+    """gunicorn's threaded worker, answering HTTP-level errors in the endpoint's JSON shape."""
+
+    def init_process(self):
+        gunicorn_util.write_error = _write_json_error
+        super().init_process()
+
+
+def _post_worker_init(worker) -> None:
+    endpoint = worker.wsgi.extensions.get("clusterkg")
+    if endpoint is not None:
+        endpoint.warm()
+
+
+class Server(BaseApplication):
+    """gunicorn configured from clusterkg's settings."""
+
+    def __init__(self, settings: Settings, app=None):
+        self.settings = settings
+        self._app = app
+        super().__init__()
+
+    def load_config(self) -> None:
+        s = self.settings
+        host = f"[{s.host}]" if ":" in s.host and not s.host.startswith("[") else s.host
+        options = {
+            "bind": f"{host}:{s.port}",
+            "workers": max(1, int(s.workers)),
+            "threads": max(1, int(s.threads)),
+            "worker_class": "clusterkg.serve.Worker",
+            "preload_app": True,
+            "timeout": int(max(30, s.query_timeout * 2 + 10)),
+            "graceful_timeout": int(max(10, s.query_timeout + 5)),
+            "keepalive": 5,
+            "limit_request_line": 8190,
+            "post_worker_init": _post_worker_init,
+            "accesslog": None,
+            "errorlog": "-",
+            "loglevel": "info",
+            "proc_name": "clusterkg",
+        }
+        if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 25: no shared control socket
+            options["control_socket_disable"] = True
+        for key, value in options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        if self._app is None:
+            from .app import create_app
+            self._app = create_app(self.settings)
+        return self._app
+
+
+def run(settings: Settings) -> None:
+    """Serve until stopped (SIGTERM/SIGINT); what ``clusterkg serve`` calls."""
+    Server(settings).run()
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m clusterkg.serve", description=__doc__.split("\n")[0])
+    parser.add_argument("--host")
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--workers", type=int)
+    parser.add_argument("--config", help="a TOML file of settings (see `clusterkg settings`)")
+    args = parser.parse_args(argv)
+    run(Settings.load(args.config, host=args.host, port=args.port, workers=args.workers))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+"""Shared fixtures: endpoint settings over a small Turtle fixture, fresh apps, a live gunicorn
+server, and a canary TCP server that must never be contacted."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from clusterkg.app import create_app
+
+FIXTURES = Path(__file__).parent / "fixtures" / "endpoint"
+BASE = "https://w3id.org/clusterkg/"
+GRAPHS = {name: BASE + "graph/" + name for name in ("ontology", "data", "links", "inferred")}
+CK = "https://w3id.org/clusterkg/ontology#"
+#: the query time limit of the test apps and of the live server (short, so the suite stays fast)
+TEST_TIMEOUT = 2.0
+RUNAWAY = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . "
+           "?m ?n2 ?o . ?p ?q ?r }")
+
+
+@pytest.fixture(scope="session")
+def endpoint_settings(tmp_path_factory) -> dict:
+    """Setting overrides for every test app and the live server."""
+    return {
+        "ontology_dir": str(FIXTURES / "ontology"),
+        "data_files": (str(FIXTURES / "data.ttl"),),
+        "links_files": (str(FIXTURES / "links.ttl"),),
+        "cache_dir": str(tmp_path_factory.mktemp("cache")),
+        "query_timeout": TEST_TIMEOUT,
+    }
+
+
+@pytest.fixture
+def make_app(endpoint_settings):
+    """create_app over the fixture, with per-test overrides; executors stop after the test."""
+    apps = []
+
+    def make(**overrides):
+        app = create_app({**endpoint_settings, **overrides})
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.extensions["clusterkg"].close()
+
+
+@pytest.fixture
+def client(make_app):
+    return make_app().test_client()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(endpoint_settings, tmp_path_factory):
+    """`python -m clusterkg.serve` (gunicorn, 2 workers) on a free port; yields its base URL."""
+    port = free_port()
+    env = dict(os.environ)
+    for key, value in endpoint_settings.items():
+        env["CLUSTERKG_" + key.upper()] = ",".join(value) if isinstance(value, tuple) else str(value)
+    env["CLUSTERKG_WORKERS"] = "2"
+    log_path = tmp_path_factory.mktemp("server") / "server.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "clusterkg.serve", "--host", "127.0.0.1", "--port", str(port)],
+                                env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if requests.get(url + "/sparql", params={"query": "ASK {}"}, timeout=2).status_code == 200:
+                break
+        except requests.ConnectionError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("live server did not start:\n" + log_path.read_text())
+        time.sleep(0.05)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
+class Canary:
+    """A TCP server on 127.0.0.1 that records every connection; the endpoint must make none."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.hits: list[bytes] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self):
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except (socket.timeout, OSError):
+                continue
+            with conn:
+                conn.settimeout(0.5)
+                try:
+                    self.hits.append(conn.recv(4096) or b"<connected>")
+                except OSError:
+                    self.hits.append(b"<connected>")
+
+    def assert_untouched(self, wait: float = 0.3):
+        time.sleep(wait)
+        assert self.hits == [], f"the canary was contacted: {self.hits!r}"
+
+    def close(self):
+        self._stop.set()
+        self._thread.join(2)
+        self.sock.close()
+
+
+@pytest.fixture
+def canary():
+    c = Canary()
+    yield c
+    c.close()
+
+
+def error_of(response) -> dict:
+    """The documented error shape: application/json {"error": {"status", "code", "message"}}."""
+    assert response.headers["Content-Type"].startswith("application/json"), response.headers["Content-Type"]
+    data = response.get_json() if hasattr(response, "get_json") else response.json()
+    assert set(data) == {"error"}
+    err = data["error"]
+    assert set(err) == {"status", "code", "message"}
+    assert err["status"] == response.status_code
+    assert err["message"] and "Traceback" not in err["message"]
+    return err
