@@ -79,6 +79,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--smoke", action="store_true", help="1 s per point, for CI: checks it all works")
     ap.add_argument("--rounds", type=int, default=1, help="measure every point this many times; medians")
     ap.add_argument("--concurrency", default="1,8", help="wrk connections per point (default 1,8)")
+    ap.add_argument("--warmup", type=int, default=3, help="1 s bursts of the mix at the top concurrency, untimed, "
+                    "before measuring (default 3; --smoke: 1)")
     ap.add_argument("--cache-size", type=int, default=1024, help="result_cache_size of clusterkg-cache")
     ap.add_argument("--cold-starts", type=int, default=3, help="clusterkg spawns timed for cold start")
     ap.add_argument("--with-virtuoso", action="store_true", help="install Virtuoso if it is missing")
@@ -89,7 +91,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--out", type=Path, default=BENCH / "out", help="where results.json and logs go")
     args = ap.parse_args(argv)
     if args.smoke:
-        args.duration, args.rounds = 1, 1
+        args.duration, args.rounds, args.warmup = 1, 1, 1
     args.concurrency = [int(c) for c in args.concurrency.split(",")]
     return args
 
@@ -158,6 +160,19 @@ def measure(wrk, servers: list[Server], queries, args) -> dict:
     total = args.rounds * len(args.concurrency) * sum(len(by_p) for by_p in
                                                       (results[s.name][args.concurrency[0]] for s in servers))
     done = 0
+    # Warm-up, untimed: 1 s bursts at the top concurrency, each on new connections (gunicorn keeps a
+    # connection on the worker that accepted it, so each burst splits them differently), so every
+    # worker has its threads and executor processes before timing. results.json keeps them all;
+    # the first one is the cold burst.
+    warmup = {}
+    for server in servers:
+        reqs = [(server.path + "?" + urllib.parse.urlencode({"query": q.text}), q.accept) for q in queries]
+        warmup[server.name] = [wrkdrive.run(wrk, server.base, reqs, max(args.concurrency), 1) for _ in range(args.warmup)]
+        if warmup[server.name]:
+            first = warmup[server.name][0]
+            log(f"warm-up {server.name:16} c={max(args.concurrency)} first burst {first.rps:8.1f} req/s "
+                f"p99 {first.p99_ms:7.2f} ms; errors {sum(r.errors for r in warmup[server.name])}")
+    results["_warmup"] = warmup
     for rnd in range(args.rounds):
         for c in args.concurrency:
             for k, (point, qs) in enumerate(points):
@@ -365,6 +380,8 @@ def run(args, report) -> int:
         order = ["floor", "clusterkg", "clusterkg-cache", "rdflib-endpoint", "virtuoso"]
         servers.sort(key=lambda s: order.index(s.name))
         results = measure(wrk, servers, queries, args)
+        warmup = results.pop("_warmup")
+        report["warmup"] = {name: [r.as_dict() for r in rs] for name, rs in warmup.items()}
         rows = summarise(results, queries, args)
         report["summary"] = rows
         report["runs"] = {s: {str(c): {p: [r.as_dict() for r in rs] for p, rs in by_p.items()} for c, by_p in by_c.items()}
@@ -372,12 +389,19 @@ def run(args, report) -> int:
     tr = targets(rows, cold)
     report["targets"] = tr
     print_report(rows, servers, cold, tr, args)
+    if args.warmup:
+        print(f"first burst (untimed warm-up, mix, c={max(args.concurrency)}, 1 s) p99 ms: "
+              + ", ".join(f"{name} {rs[0].p99_ms:.1f}" for name, rs in warmup.items()))
     report["seconds"] = round(time.perf_counter() - t_start, 1)
     print(f"\n{len(queries)} queries, total {report['seconds']:.0f} s; results in {args.out / 'results.json'}"
           + "".join(f"\nskipped {k}: {v.splitlines()[0]}" for k, v in report["skipped"].items()))
     bad = [r for r in rows if r["non2xx"] or r["socket_errors"]]
     for r in bad:
         report["problems"].append(f"{r['server']} c={r['concurrency']}: {r['non2xx']} non-2xx, {r['socket_errors']} socket errors")
+    for name, rs in warmup.items():
+        if any(r.errors for r in rs):
+            bad.append(name)
+            report["problems"].append(f"{name} warm-up: {sum(r.errors for r in rs)} errors")
     if bad:
         log("FAILED: errors while timed: " + "; ".join(report["problems"]))
     return 1 if bad else 0
