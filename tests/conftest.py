@@ -81,7 +81,7 @@ def live_server(endpoint_settings, tmp_path_factory):
         try:
             if requests.get(url + "/sparql", params={"query": "ASK {}"}, timeout=2).status_code == 200:
                 break
-        except requests.ConnectionError:
+        except requests.RequestException:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()

@@ -168,10 +168,7 @@ def _unexpected(exc: Exception):
 
 # --- request hooks ------------------------------------------------------------------------------
 def _too_large() -> ClusterkgError:
-    from flask import current_app
-    limit = current_app.extensions["clusterkg"].settings.max_body_bytes
-    return ClusterkgError(f"The request body is larger than this endpoint accepts ({limit} bytes, setting "
-                          "max_body_bytes).", status=413, code="body-too-large")
+    return protocol.body_too_large(request.max_content_length or 0)
 
 
 def _refuse_large_body():

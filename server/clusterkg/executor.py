@@ -14,7 +14,7 @@ when it finishes; ``SPARE_EXECUTORS`` idle ones are kept warm ahead of need.
 
 Each executor also defends itself: no network at all when ``service_allowlist`` is empty (a new
 network namespace, where the kernel allows it), a CPU-time rlimit per job (so it dies even if its
-worker died first), an address-space cap (``max_executor_memory_mb``) and a 256 MiB stack for the
+worker died first), an address-space cap (``max_executor_memory_mb``) and a 128 MiB stack for the
 engine's recursion.
 """
 from __future__ import annotations
@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 SPARE_EXECUTORS = 2     # idle executors kept warm per worker
 RENICE_AFTER = 0.5      # seconds a query runs before its executor yields the CPU to others
 READY_TIMEOUT = 30.0    # seconds a new executor may take to load the store
-STACK_BYTES = 256 << 20
+STACK_BYTES = 128 << 20
 _CLONE_NEWUSER, _CLONE_NEWNET = 0x10000000, 0x40000000
 
 
@@ -339,7 +339,8 @@ class ExecutorPool:
                 try:
                     ex = self._spawn()
                 except Exception:
-                    log.exception("could not start a query executor")
+                    if not self._closed:
+                        log.exception("could not start a query executor")
                     with self._cond:
                         self._count -= 1
                     time.sleep(1.0)

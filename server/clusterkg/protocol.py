@@ -61,8 +61,24 @@ def first(params: dict, name: str) -> str | None:
     return values[0] if values else None
 
 
+def body_too_large(limit: int) -> ClusterkgError:
+    return ClusterkgError(f"The request body is larger than this endpoint accepts ({limit} bytes, setting "
+                          "max_body_bytes).", status=413, code="body-too-large")
+
+
 def _body() -> bytes:
-    return request.get_data(cache=False)  # MAX_CONTENT_LENGTH makes an oversized body a 413
+    """The request body, at most MAX_CONTENT_LENGTH bytes (chunked bodies too), else a 413."""
+    limit = request.max_content_length
+    stream = request.stream
+    chunks, total = [], 0
+    while True:
+        chunk = stream.read(min(1 << 16, limit + 1 - total))
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        total += len(chunk)
+        if total > limit:
+            raise body_too_large(limit)  # the error handler drains the rest
 
 
 def read_request() -> dict[str, list[str]]:

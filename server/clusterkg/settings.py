@@ -45,6 +45,7 @@ class Settings:
     max_response_bytes: int = _setting(20_000_000, "Largest response body, in bytes; the response says plainly when it was cut.")
     max_nesting_depth: int = _setting(200, "Deepest bracket nesting accepted in a query (HTTP 400 beyond): guards the parsers' recursion.")
     max_concurrent_queries: int = _setting(32, "Executor processes a worker may run at once; beyond this a query waits, within its time limit.")
+    max_executor_memory_mb: int = _setting(1024, "Address space one executor process may use, in MiB (a query needing more is stopped: HTTP 400 query-aborted); 0: no cap.")
     service_allowlist: tuple = _setting((), "Hosts a SERVICE clause may name (empty: SERVICE is refused). The server never fetches any other URL a query names.")
     result_cache_size: int = _setting(0, "Entries in the per-worker result cache keyed by (query, format, dataset, dataset version); 0 turns it off.")
 
