@@ -11,7 +11,6 @@ ever reaches a client.  Every response carries CORS headers; OPTIONS answers pre
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -120,7 +119,8 @@ def create_app(config=None) -> Flask:
     app = Flask("clusterkg")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False
-    app.extensions["clusterkg"] = Endpoint(settings, prepared)
+    endpoint = app.extensions["clusterkg"] = Endpoint(settings, prepared)
+    app.wsgi_app = protocol.FastPath(app.wsgi_app, endpoint)
     app.register_blueprint(protocol.bp)
     app.register_blueprint(graph_store.bp)
     app.before_request(_refuse_large_body)
@@ -133,8 +133,7 @@ def create_app(config=None) -> Flask:
 
 # --- errors -------------------------------------------------------------------------------------
 def _json_error(status: int, code: str, message: str, headers=None):
-    body = json.dumps({"error": {"status": status, "code": code, "message": message}}, ensure_ascii=False)
-    return body, status, {"Content-Type": "application/json", **(headers or {})}
+    return protocol.error_body(status, code, message), status, {"Content-Type": "application/json", **(headers or {})}
 
 
 def _error_response(exc: ClusterkgError):
@@ -196,8 +195,8 @@ def _drain() -> bool:
 
 def _cors(response):
     headers = response.headers
-    headers["Access-Control-Allow-Origin"] = "*"
-    headers["Access-Control-Expose-Headers"] = protocol.TRUNCATED_HEADER + ", Content-Type, Content-Length"
+    for name, value in protocol.CORS_HEADERS:
+        headers[name] = value
     if request.method == "OPTIONS":
         headers["Access-Control-Allow-Methods"] = "GET, POST, HEAD, OPTIONS"
         asked = request.headers.get("Access-Control-Request-Headers", "")

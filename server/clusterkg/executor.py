@@ -8,9 +8,10 @@ the prepared N-Quads into its own in-memory Store and answers jobs with serialis
 
 A request takes an idle executor (or starts one, up to ``max_concurrent_queries``; beyond that it
 waits, within its time limit), sends the job and waits until its deadline.  An executor still busy
-after ``RENICE_AFTER`` seconds is reniced to 19 so that new, cheap queries keep the CPU; at the
-deadline it is SIGKILLed and the client gets 503 ``query-timeout``.  A reniced executor is retired
-when it finishes; ``SPARE_EXECUTORS`` idle ones are kept warm ahead of need.
+after ``RENICE_AFTER`` seconds, and seen burning CPU, is reniced to 19 so that new, cheap queries
+keep the CPU (and a fresh executor is started for them); at the deadline it is SIGKILLed and the
+client gets 503 ``query-timeout``.  A reniced executor that finishes in time gets its priority back
+(or, without CAP_SYS_NICE, is retired); ``SPARE_EXECUTORS`` idle ones are kept warm ahead of need.
 
 Each executor also defends itself: no network at all when ``service_allowlist`` is empty (a new
 network namespace, where the kernel allows it), a CPU-time rlimit per job (so it dies even if its
@@ -26,7 +27,10 @@ import multiprocessing
 import os
 import pickle
 import resource
+import select
 import signal
+import socket
+import struct
 import sys
 import threading
 import time
@@ -41,6 +45,11 @@ from .store import Answer, LocalStore
 log = logging.getLogger(__name__)
 
 SPARE_EXECUTORS = 2     # idle executors kept warm per worker
+#: Executors a worker starts at once without waiting; beyond, a query first waits BURST_WAIT for one
+#: to come free (a few busy executors whose store stays in the CPU caches beat many cold ones), and
+#: only then starts another, up to max_concurrent_queries (so long queries never starve short ones).
+SOFT_EXECUTORS = max(2, os.cpu_count() or 2)
+BURST_WAIT = 0.02
 RENICE_AFTER = 0.5      # seconds a query runs before its executor yields the CPU to others
 READY_TIMEOUT = 30.0    # seconds a new executor may take to load the store
 STACK_BYTES = 128 << 20
@@ -87,8 +96,47 @@ class _Process(mp_context.ForkServerProcess):
         return _Popen(process_obj)
 
 
+# --- the wire: length-prefixed frames over a socketpair ----------------------------------------
+# job   (worker -> executor): !I length, then pickle((text, format, default graphs, named graphs, timeout))
+# reply (executor -> worker): !BII kind, meta length, body length; meta; body
+#   kind OK: meta = "media type\ntruncation"; kind ERROR: meta = "status\ncode\nmessage"; READY: empty
+_OK, _ERROR, _READY = 0, 1, 2
+_REPLY = struct.Struct("!BII")
+_JOB = struct.Struct("!I")
+_CHUNK = 1 << 16
+
+
+def _recv_frame(sock, head: struct.Struct):
+    """(header fields, payload) of one frame; EOFError if the peer is gone."""
+    buf = sock.recv(_CHUNK)
+    while len(buf) < head.size:
+        more = sock.recv(_CHUNK)
+        if not more:
+            raise EOFError
+        buf += more
+    fields = head.unpack_from(buf)
+    need = head.size + sum(fields[1:] if head is _REPLY else fields)
+    if len(buf) < need:
+        data = bytearray(need)
+        data[:len(buf)] = buf
+        view, got = memoryview(data), len(buf)
+        while got < need:
+            n = sock.recv_into(view[got:])
+            if not n:
+                raise EOFError
+            got += n
+        buf = data
+    return fields, memoryview(buf)[head.size:need]
+
+
+def _send_reply(sock, kind: int, meta: str, body: bytes = b"") -> None:
+    meta_bytes = meta.encode("utf-8")
+    sock.sendmsg([_REPLY.pack(kind, len(meta_bytes), len(body)), meta_bytes, body]) if len(body) < _CHUNK \
+        else sock.sendall(_REPLY.pack(kind, len(meta_bytes), len(body)) + meta_bytes + body)
+
+
 # --- the executor process ----------------------------------------------------------------------
-def _child_main(conn, nquads_path, graphs, settings, isolate) -> None:
+def _child_main(sock, nquads_path, graphs, settings, isolate) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # the worker decides when executors stop
     if isolate:
         _drop_network()
@@ -99,7 +147,7 @@ def _child_main(conn, nquads_path, graphs, settings, isolate) -> None:
         except (ValueError, OSError):
             pass
     threading.stack_size(STACK_BYTES)
-    worker = threading.Thread(target=_serve, args=(conn, nquads_path, graphs, settings), name="clusterkg-executor")
+    worker = threading.Thread(target=_serve, args=(sock, nquads_path, graphs, settings), name="clusterkg-executor")
     worker.start()
     worker.join()
     os._exit(0)
@@ -115,38 +163,34 @@ def _drop_network() -> None:
         pass
 
 
-def _serve(conn, nquads_path, graphs, settings) -> None:
+def _serve(sock, nquads_path, graphs, settings) -> None:
     store = LocalStore.from_nquads(nquads_path, graphs, settings)
-    conn.send_bytes(b"ready")
+    _send_reply(sock, _READY, "")
     while True:
         try:
-            job = conn.recv_bytes()
+            _, payload = _recv_frame(sock, _JOB)
         except (EOFError, OSError):
-            return  # the worker closed the pipe (or died): nothing more to do
-        text, fmt, default_graphs, named_graphs, timeout = pickle.loads(job)
+            return  # the worker closed the socket (or died): nothing more to do
+        text, fmt, default_graphs, named_graphs, timeout = pickle.loads(payload)
         _limit_cpu(timeout)
-        body = b""
         try:
             answer = store.query(text, fmt, default_graphs, named_graphs)
-            head = ("ok", answer.media_type, answer.truncation)
-            body = answer.body
+            kind, meta, body = _OK, f"{answer.media_type}\n{answer.truncation}", answer.body
         except ClusterkgError as exc:
-            head = ("error", exc.status, exc.code, exc.message)
+            kind, meta, body = _ERROR, f"{exc.status}\n{exc.code}\n{exc.message}", b""
         except Exception:  # a bug of ours: keep the details in the log, not on the wire
             traceback.print_exc(file=sys.stderr)
-            head = ("error", 500, "internal-error", "The query failed inside the server; the error was logged.")
+            kind, meta, body = _ERROR, "500\ninternal-error\nThe query failed inside the server; the error was logged.", b""
         try:
-            conn.send_bytes(pickle.dumps(head, protocol=pickle.HIGHEST_PROTOCOL))
-            conn.send_bytes(body)
-        except (BrokenPipeError, OSError):
+            _send_reply(sock, kind, meta, body)
+        except OSError:
             return
 
 
 def _limit_cpu(timeout: float) -> None:
     """Die by SIGXCPU a little after the time limit, even if no worker is left to kill us."""
     try:
-        used = resource.getrusage(resource.RUSAGE_SELF)
-        soft = int(used.ru_utime + used.ru_stime + timeout) + 5
+        soft = int(time.process_time() + timeout) + 5
         resource.setrlimit(resource.RLIMIT_CPU, (soft, resource.RLIM_INFINITY))
     except (ValueError, OSError):
         pass
@@ -154,10 +198,16 @@ def _limit_cpu(timeout: float) -> None:
 
 # --- the worker's side ------------------------------------------------------------------------
 class _Executor:
-    __slots__ = ("proc", "conn", "pid", "reniced")
+    __slots__ = ("proc", "sock", "pid", "reniced", "poller")
 
-    def __init__(self, proc, conn):
-        self.proc, self.conn, self.pid, self.reniced = proc, conn, proc.pid, False
+    def __init__(self, proc, sock):
+        self.proc, self.sock, self.pid, self.reniced = proc, sock, proc.pid, False
+        self.poller = select.poll()
+        self.poller.register(sock.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
+
+    def wait(self, seconds: float) -> bool:
+        """True once the executor has written something (or gone away) within ``seconds``."""
+        return bool(self.poller.poll(max(0, int(seconds * 1000))))
 
 
 class ExecutorPool:
@@ -167,6 +217,8 @@ class ExecutorPool:
         self._args = (str(nquads_path), tuple(graphs), settings, not settings.service_allowlist)
         self._max = max(1, int(settings.max_concurrent_queries))
         self._spares = min(SPARE_EXECUTORS, self._max)
+        self._soft = min(SOFT_EXECUTORS, self._max)
+        self._long = 0           # executors reniced on a long query (not counted against the soft cap)
         self._cond = threading.Condition()
         self._idle: list[_Executor] = []
         self._all: set[_Executor] = set()
@@ -180,12 +232,13 @@ class ExecutorPool:
             started: float | None = None) -> Answer:
         """Run one query within ``timeout`` seconds of ``started`` (time.monotonic())."""
         deadline = (started if started is not None else time.monotonic()) + timeout
-        job = pickle.dumps((text, fmt, tuple(default_graphs), tuple(named_graphs), timeout),
-                           protocol=pickle.HIGHEST_PROTOCOL)
+        payload = pickle.dumps((text, fmt, tuple(default_graphs), tuple(named_graphs), timeout),
+                               protocol=pickle.HIGHEST_PROTOCOL)
+        job = _JOB.pack(len(payload)) + payload
         for _attempt in range(3):
             ex = self._acquire(deadline, timeout)
             try:
-                ex.conn.send_bytes(job)
+                ex.sock.sendall(job)
             except OSError:       # it died while idle: take another
                 self._discard(ex)
                 continue
@@ -193,19 +246,16 @@ class ExecutorPool:
         raise ClusterkgError("No query executor could be started; try again.", status=503, code="executor-unavailable")
 
     def _await(self, ex: _Executor, deadline: float, timeout: float) -> Answer:
-        conn = ex.conn
         try:
-            ready = conn.poll(max(0.0, min(RENICE_AFTER, deadline - time.monotonic())))
+            ready = ex.wait(min(RENICE_AFTER, deadline - time.monotonic()))
             if not ready:
-                _renice(ex)
-                ready = conn.poll(max(0.0, deadline - time.monotonic()))
+                ready = self._wait_long(ex, deadline)
             if not ready:
                 self._kill(ex)
                 raise ClusterkgError(
                     f"The query ran longer than this endpoint's time limit of {timeout:g} s (setting "
                     "query_timeout) and was stopped. Narrow it down or add LIMIT.", status=503, code="query-timeout")
-            head = pickle.loads(conn.recv_bytes())
-            body = conn.recv_bytes()
+            (kind, meta_len, _), payload = _recv_frame(ex.sock, _REPLY)
         except (EOFError, OSError):
             code = self._discard(ex)
             raise ClusterkgError(
@@ -213,11 +263,15 @@ class ExecutorPool:
                 "than an executor has (settings max_nesting_depth, max_executor_memory_mb). Simplify the query.",
                 status=400, code="query-aborted") from None
         self._release(ex)
-        if head[0] == "ok":
-            return Answer(head[1], body, bool(head[2]), head[2])
-        raise ClusterkgError(head[3], status=head[1], code=head[2])
+        meta = bytes(payload[:meta_len]).decode("utf-8")
+        if kind == _OK:
+            media_type, truncation = meta.split("\n", 1)
+            return Answer(media_type, bytes(payload[meta_len:]), bool(truncation), truncation)
+        status, code, message = meta.split("\n", 2)
+        raise ClusterkgError(message, status=int(status), code=code)
 
     def _acquire(self, deadline: float, timeout: float) -> _Executor:
+        burst_end = time.monotonic() + BURST_WAIT
         with self._cond:
             while True:
                 if self._closed:
@@ -225,16 +279,19 @@ class ExecutorPool:
                 if self._idle:
                     ex = self._idle.pop()
                     break
-                if self._count < self._max:
+                now = time.monotonic()
+                if self._count < self._max and (self._count - self._long < self._soft or now >= burst_end):
                     self._count += 1
                     ex = None
                     break
-                remaining = deadline - time.monotonic()
+                remaining = deadline - now
                 if remaining <= 0:
                     raise ClusterkgError(
                         f"All {self._max} query executors of this worker stayed busy for the whole time limit "
                         f"({timeout:g} s); try again shortly.", status=503, code="server-busy")
-                self._cond.wait(remaining)
+                self._cond.wait(min(remaining, max(0.0, burst_end - now)) if self._count < self._max else remaining)
+            short = (not self._idle and self._count < self._max
+                     and self._count - self._long < max(self._soft, self._spares))
         if ex is None:
             try:
                 ex = self._spawn()
@@ -245,29 +302,40 @@ class ExecutorPool:
                 raise
             with self._cond:
                 self._all.add(ex)
-        if len(self._idle) < self._spares:
+        if short:  # the last idle one is taken: start the next before it is needed
             self.warm()
         return ex
 
     def _release(self, ex: _Executor) -> None:
-        if ex.reniced or self._closed:  # it ran long at low priority: start afresh
+        if self._closed:
             self._retire(ex)
-            self.warm()
             return
+        if ex.reniced:  # back to normal priority if we may (CAP_SYS_NICE), else start afresh
+            try:
+                os.setpriority(os.PRIO_PROCESS, ex.pid, 0)
+            except OSError:
+                self._retire(ex)
+                self.warm()
+                return
+            with self._cond:
+                self._long -= 1
+                ex.reniced = False
         with self._cond:
             self._idle.append(ex)
             self._cond.notify()
 
     # --- executor lifecycle -------------------------------------------------------------------
     def _spawn(self) -> _Executor:
-        ctx = _context()
-        parent, child = ctx.Pipe()
+        _context()
+        parent, child = socket.socketpair()
         proc = _Process(target=_child_main, args=(child, *self._args), daemon=True, name="clusterkg-executor")
-        proc.start()
-        child.close()
+        try:
+            proc.start()
+        finally:
+            child.close()
         ex = _Executor(proc, parent)
         try:
-            if parent.poll(READY_TIMEOUT) and parent.recv_bytes() == b"ready":
+            if ex.wait(READY_TIMEOUT) and _recv_frame(parent, _REPLY)[0][0] == _READY:
                 return ex
         except (EOFError, OSError):
             pass
@@ -275,11 +343,37 @@ class ExecutorPool:
         raise ClusterkgError("A query executor failed to start; see the server log.", status=503,
                              code="executor-unavailable")
 
+    def _wait_long(self, ex: _Executor, deadline: float) -> bool:
+        """Wait out a query past RENICE_AFTER; renice its executor once it is seen burning CPU
+        (a query merely queued for a CPU on a busy machine keeps its priority)."""
+        before = _cpu_seconds(ex.pid)
+        while not ex.reniced:
+            slice_end = min(deadline, time.monotonic() + RENICE_AFTER / 2)
+            if ex.wait(slice_end - time.monotonic()):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            now = _cpu_seconds(ex.pid)
+            if before is None or now is None or now - before >= RENICE_AFTER / 5:
+                self._mark_long(ex)
+            before = now
+        return ex.wait(deadline - time.monotonic())
+
+    def _mark_long(self, ex: _Executor) -> None:
+        """A long query: lower its executor's priority, and have a fresh one ready for the others."""
+        _renice(ex)
+        with self._cond:
+            if ex in self._all:
+                self._long += 1
+                ex.reniced = True
+        self.warm()
+
     def _forget(self, ex: _Executor) -> None:
         with self._cond:
             if ex in self._all:
                 self._all.discard(ex)
                 self._count -= 1
+                self._long -= ex.reniced
             self._cond.notify()
 
     def _kill(self, ex: _Executor) -> None:
@@ -310,7 +404,7 @@ class ExecutorPool:
             except (ProcessLookupError, PermissionError):
                 pass
         try:
-            ex.conn.close()  # an idle executor exits on EOF
+            ex.sock.close()  # an idle executor exits on EOF
         except OSError:
             pass
         threading.Thread(target=ex.proc.join, name="clusterkg-reaper", daemon=True).start()
@@ -333,7 +427,8 @@ class ExecutorPool:
             self._want.clear()
             while True:
                 with self._cond:
-                    if self._closed or len(self._idle) >= self._spares or self._count >= self._max:
+                    if (self._closed or len(self._idle) >= self._spares or self._count >= self._max
+                            or self._count - self._long >= max(self._soft, self._spares)):
                         break
                     self._count += 1
                 try:
@@ -361,16 +456,28 @@ class ExecutorPool:
             executors = list(self._all)
             self._all.clear()
             self._idle.clear()
-            self._count = 0
+            self._count = self._long = 0
             self._cond.notify_all()
         self._want.set()
         for ex in executors:
             self._reap(ex, kill=True)
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU time a process has used so far (Linux /proc); None where that cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            fields = fh.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
 def _renice(ex: _Executor) -> None:
     try:
         os.setpriority(os.PRIO_PROCESS, ex.pid, 19)
-        ex.reniced = True
     except (OSError, PermissionError):
         pass

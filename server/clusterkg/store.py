@@ -28,6 +28,8 @@ from .guard import Guard
 _TSV = ox.QueryResultsFormat.TSV
 _NT = ox.RdfFormat.N_TRIPLES
 _NOTE_RESERVE = 400  # bytes kept free for the truncation note
+#: the fewest bytes one more row adds to a SELECT result in each format ({} , / <result></result> / CRLF)
+_MIN_ROW_BYTES = {"json": 3, "xml": 17, "csv": 2, "tsv": 1}
 
 #: Prefixes the Turtle/TriG output declares (the model's namespaces and the common vocabularies).
 PREFIXES = {
@@ -148,9 +150,40 @@ class LocalStore:
         except (ValueError, OSError, RuntimeError) as exc:
             raise ClusterkgError(f"The query could not be evaluated: {exc}", status=400, code="query-error") from None
         try:
+            if isinstance(result, ox.QuerySolutions) and fmt.ox != _TSV:
+                small = self._small(result, fmt)
+                if small is not None:
+                    return small
+                result = self.store.query(text, **kwargs)  # a large result: again, counting rows
             return self._shape(result, fmt)
         except (ValueError, OSError, RuntimeError) as exc:  # evaluation continues while serialising
             raise ClusterkgError(f"The query could not be evaluated: {exc}", status=400, code="query-error") from None
+
+    def _small(self, solutions, fmt: formats.Format) -> Answer | None:
+        """The common case at native speed: SELECT results serialised straight into ``fmt``.
+
+        A body shorter than ``(max_result_rows + 1)`` times the smallest possible row in this
+        format cannot hold more rows than the cap, nor (being under it) more bytes; such a body is
+        the answer.  A longer one stops the serialisation at that size and returns None, and the
+        caller evaluates the query again through the counting (TSV) path.
+        """
+        caps = []
+        if self.max_result_rows is not None:
+            caps.append(_MIN_ROW_BYTES[fmt.name] * (self.max_result_rows + 1))
+        if self.max_response_bytes is not None:
+            caps.append(self.max_response_bytes)
+        if not caps:
+            return Answer(fmt.media_type, solutions.serialize(format=fmt.ox))
+        writer = _LineWriter(None, min(caps) - 1)
+        try:
+            solutions.serialize(writer, format=fmt.ox)
+        except _Enough:
+            return None
+        except OSError:
+            if writer.cut:
+                return None
+            raise
+        return Answer(fmt.media_type, b"".join(writer.parts))
 
     def _shape(self, result, fmt: formats.Format) -> Answer:
         if isinstance(result, ox.QueryBoolean):
