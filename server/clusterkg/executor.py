@@ -6,8 +6,10 @@ that has already imported pyoxigraph, so a new executor is ready in ~15 ms).  Ea
 the prepared N-Quads into its own in-memory Store and answers jobs with serialised bytes
 (``store.LocalStore``, the same code the CLI runs), so only bytes cross the pipe.
 
-A request takes an idle executor (or starts one, up to ``max_concurrent_queries``; beyond that it
-waits, within its time limit), sends the job and waits until its deadline.  An executor still busy
+A request takes an idle executor, or starts one while fewer than the worker's share of the CPUs
+are busy (``SOFT_EXECUTORS``; executors on a job for over ``STUCK_AFTER`` do not count, so a long
+query never holds up short ones), up to ``max_concurrent_queries``; otherwise it queues, within its
+time limit.  It sends the job and waits until its deadline.  An executor still busy
 after ``RENICE_AFTER`` seconds, and seen burning CPU, is reniced to 19 so that new, cheap queries
 keep the CPU (and a fresh executor is started for them); at the deadline it is SIGKILLed and the
 client gets 503 ``query-timeout``.  A reniced executor that finishes in time gets its priority back
@@ -45,11 +47,13 @@ from .store import Answer, LocalStore
 log = logging.getLogger(__name__)
 
 SPARE_EXECUTORS = 2     # idle executors kept warm per worker
-#: Executors a worker starts at once without waiting; beyond, a query first waits BURST_WAIT for one
-#: to come free (a few busy executors whose store stays in the CPU caches beat many cold ones), and
-#: only then starts another, up to max_concurrent_queries (so long queries never starve short ones).
-SOFT_EXECUTORS = max(2, os.cpu_count() or 2)
-BURST_WAIT = 0.02
+#: Busy executors a worker keeps before queries queue for one (None: its share of the CPUs,
+#: os.cpu_count() // workers, at least 1): a few executors whose stores stay in the CPU caches
+#: beat many cold ones.  Executors on a job for over STUCK_AFTER seconds do not count, so a long
+#: query never makes short ones wait: they get a new executor, up to max_concurrent_queries.
+SOFT_EXECUTORS = None
+STUCK_AFTER = 0.1
+_RECHECK = 0.01
 RENICE_AFTER = 0.5      # seconds a query runs before its executor yields the CPU to others
 READY_TIMEOUT = 30.0    # seconds a new executor may take to load the store
 STACK_BYTES = 128 << 20
@@ -198,10 +202,11 @@ def _limit_cpu(timeout: float) -> None:
 
 # --- the worker's side ------------------------------------------------------------------------
 class _Executor:
-    __slots__ = ("proc", "sock", "pid", "reniced", "poller")
+    __slots__ = ("proc", "sock", "pid", "reniced", "poller", "busy_since")
 
     def __init__(self, proc, sock):
         self.proc, self.sock, self.pid, self.reniced = proc, sock, proc.pid, False
+        self.busy_since = 0.0  # time.monotonic() when its current job was sent; 0 when idle
         self.poller = select.poll()
         self.poller.register(sock.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
 
@@ -217,7 +222,8 @@ class ExecutorPool:
         self._args = (str(nquads_path), tuple(graphs), settings, not settings.service_allowlist)
         self._max = max(1, int(settings.max_concurrent_queries))
         self._spares = min(SPARE_EXECUTORS, self._max)
-        self._soft = min(SOFT_EXECUTORS, self._max)
+        soft = SOFT_EXECUTORS or (os.cpu_count() or 2) // max(1, int(settings.workers))
+        self._soft = max(1, min(soft, self._max))
         self._long = 0           # executors reniced on a long query (not counted against the soft cap)
         self._cond = threading.Condition()
         self._idle: list[_Executor] = []
@@ -237,6 +243,7 @@ class ExecutorPool:
         job = _JOB.pack(len(payload)) + payload
         for _attempt in range(3):
             ex = self._acquire(deadline, timeout)
+            ex.busy_since = time.monotonic()
             try:
                 ex.sock.sendall(job)
             except OSError:       # it died while idle: take another
@@ -270,8 +277,11 @@ class ExecutorPool:
         status, code, message = meta.split("\n", 2)
         raise ClusterkgError(message, status=int(status), code=code)
 
+    def _stuck(self, now: float) -> int:
+        """Busy executors on a job for longer than STUCK_AFTER (not yet counted as long)."""
+        return sum(1 for ex in self._all if ex.busy_since and not ex.reniced and now - ex.busy_since > STUCK_AFTER)
+
     def _acquire(self, deadline: float, timeout: float) -> _Executor:
-        burst_end = time.monotonic() + BURST_WAIT
         with self._cond:
             while True:
                 if self._closed:
@@ -280,7 +290,8 @@ class ExecutorPool:
                     ex = self._idle.pop()
                     break
                 now = time.monotonic()
-                if self._count < self._max and (self._count - self._long < self._soft or now >= burst_end):
+                if self._count < self._max and (self._count - self._long < self._soft
+                                                or self._count - self._long - self._stuck(now) < self._soft):
                     self._count += 1
                     ex = None
                     break
@@ -289,7 +300,7 @@ class ExecutorPool:
                     raise ClusterkgError(
                         f"All {self._max} query executors of this worker stayed busy for the whole time limit "
                         f"({timeout:g} s); try again shortly.", status=503, code="server-busy")
-                self._cond.wait(min(remaining, max(0.0, burst_end - now)) if self._count < self._max else remaining)
+                self._cond.wait(min(remaining, _RECHECK) if self._count < self._max else remaining)
             short = (not self._idle and self._count < self._max
                      and self._count - self._long < max(self._soft, self._spares))
         if ex is None:
@@ -320,6 +331,7 @@ class ExecutorPool:
             with self._cond:
                 self._long -= 1
                 ex.reniced = False
+        ex.busy_since = 0.0
         with self._cond:
             self._idle.append(ex)
             self._cond.notify()

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, current_app, request
 
 from . import formats
 from .errors import ClusterkgError
-from .protocol import first, parse_urlencoded, read_only
+from .protocol import first, parse_query_string, read_only
 from .store import PREFIXES
 
 bp = Blueprint("graph_store", __name__)
@@ -22,7 +22,7 @@ _QUAD_FORMATS = ("trig", "nquads")
 @bp.route("/rdf-graph-store", methods=["GET"])
 def get_graph():
     ep = current_app.extensions["clusterkg"]
-    params = parse_urlencoded(request.query_string, "URL query string")
+    params = parse_query_string(request.query_string)
     graph = first(params, "graph")
     if "default" in params and graph is not None:
         raise ClusterkgError("Give either ?default or ?graph=IRI, not both.", status=400, code="bad-request")
