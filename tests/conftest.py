@@ -76,24 +76,25 @@ def live_server(endpoint_settings, tmp_path_factory):
         proc = subprocess.Popen([sys.executable, "-m", "clusterkg.serve", "--host", "127.0.0.1", "--port", str(port)],
                                 env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if requests.get(url + "/sparql", params={"query": "ASK {}"}, timeout=2).status_code == 200:
-                break
-        except requests.RequestException:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("live server did not start:\n" + log_path.read_text())
-        time.sleep(0.05)
-    yield url
-    proc.terminate()
     try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if requests.get(url + "/sparql", params={"query": "ASK {}"}, timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("live server did not start:\n" + log_path.read_text())
+            time.sleep(0.05)
+        yield url
+    finally:  # SIGTERM: gunicorn stops its workers, whose executors and forkservers end with them
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
 
 
 class Canary:

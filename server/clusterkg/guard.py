@@ -117,6 +117,8 @@ class Guard:
                 return hit
         self.check_length(text)
         checked = self._check(text)
+        if len(text) > 16384:  # long texts are checked each time rather than held
+            return checked
         with self._lock:
             self._cache[text] = checked
             if len(self._cache) > self._cache_size:

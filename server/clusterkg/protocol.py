@@ -31,7 +31,8 @@ TRUNCATED_HEADER = "X-Clusterkg-Truncated"
 CORS_HEADERS = [("Access-Control-Allow-Origin", "*"),
                 ("Access-Control-Expose-Headers", TRUNCATED_HEADER + ", Content-Type, Content-Length")]
 _BAD_PERCENT = re.compile(rb"%(?![0-9A-Fa-f]{2})")
-_CACHE_MAX_BODY = 1 << 20  # answers larger than this are not kept in the result cache
+_CACHE_MAX_BODY = 1 << 20     # answers larger than this are not kept in the result cache
+_CACHE_MAX_TOTAL = 64 << 20    # nor more than this in all, per worker
 
 
 def read_only(what: str) -> ClusterkgError:
@@ -64,10 +65,15 @@ def parse_urlencoded(raw: bytes, where: str) -> dict[str, list[str]]:
     return params
 
 
-@lru_cache(maxsize=512)
 def parse_query_string(raw: bytes) -> dict[str, list[str]]:
-    """``parse_urlencoded`` of a URL query string, remembered: clients repeat their URLs, and
-    percent-decoding a long query in Python costs more than the rest of the request. Read-only."""
+    """``parse_urlencoded`` of a URL query string, remembered for URLs up to 16 KB: clients repeat
+    their URLs, and percent-decoding a long query in Python costs more than the rest of the
+    request.  The result is shared: read it, never change it."""
+    return _parse_remembered(raw) if len(raw) <= 16384 else parse_urlencoded(raw, "URL query string")
+
+
+@lru_cache(maxsize=512)
+def _parse_remembered(raw: bytes) -> dict[str, list[str]]:
     return parse_urlencoded(raw, "URL query string")
 
 
@@ -131,11 +137,13 @@ def read_request() -> dict[str, list[str]]:
 
 
 class ResultCache:
-    """An LRU of answers for one worker; key: (query, format, dataset args, dataset version)."""
+    """An LRU of answers for one worker; key: (query, format, dataset args, dataset version).
+    At most ``size`` entries (setting result_cache_size), 1 MB each, 64 MB in all."""
 
     def __init__(self, size: int):
         self.size = max(0, int(size))
         self._entries: OrderedDict = OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
@@ -155,10 +163,13 @@ class ResultCache:
         if not self.size or len(answer.body) > _CACHE_MAX_BODY:
             return
         with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._bytes -= len(old.body)
             self._entries[key] = answer
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+            self._bytes += len(answer.body)
+            while len(self._entries) > self.size or self._bytes > _CACHE_MAX_TOTAL:
+                self._bytes -= len(self._entries.popitem(last=False)[1].body)
 
 
 def execute(ep, params: dict, accept: str | None, started: float):
