@@ -49,8 +49,8 @@ log = logging.getLogger(__name__)
 SPARE_EXECUTORS = 2     # idle executors kept warm per worker
 #: Busy executors a worker keeps before queries queue for one (None: its share of the CPUs,
 #: os.cpu_count() // workers, at least 1): a few executors whose stores stay in the CPU caches
-#: beat many cold ones.  Executors on a job for over STUCK_AFTER seconds do not count, so a long
-#: query never makes short ones wait: they get a new executor, up to max_concurrent_queries.
+#: beat many cold ones.  Executors on a job for over STUCK_AFTER seconds do not count, and no
+#: query queues longer than that: it gets a new executor then, up to max_concurrent_queries.
 SOFT_EXECUTORS = None
 STUCK_AFTER = 0.1
 _RECHECK = 0.01
@@ -282,6 +282,7 @@ class ExecutorPool:
         return sum(1 for ex in self._all if ex.busy_since and not ex.reniced and now - ex.busy_since > STUCK_AFTER)
 
     def _acquire(self, deadline: float, timeout: float) -> _Executor:
+        waited_enough = time.monotonic() + STUCK_AFTER
         with self._cond:
             while True:
                 if self._closed:
@@ -290,7 +291,7 @@ class ExecutorPool:
                     ex = self._idle.pop()
                     break
                 now = time.monotonic()
-                if self._count < self._max and (self._count - self._long < self._soft
+                if self._count < self._max and (self._count - self._long < self._soft or now >= waited_enough
                                                 or self._count - self._long - self._stuck(now) < self._soft):
                     self._count += 1
                     ex = None
