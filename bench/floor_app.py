@@ -1,11 +1,17 @@
-"""The floor: the same stack as clusterkg (gunicorn + Flask, same workers and threads) answering a
-fixed, precomputed response for each benchmark URL, with no SPARQL work at all.
+"""The floor: the same stack as clusterkg (gunicorn, same workers, threads and keep-alive, a Flask
+app) answering each benchmark URL with clusterkg's own precomputed response, without any SPARQL
+work. Its throughput is the most this HTTP stack gives on this machine; clusterkg's "ratio to the
+floor" is the share of that it keeps.
 
-Its throughput is the most the HTTP stack can give on this machine; clusterkg's "ratio to the
-floor" is the share of that it keeps. run.py fills the responses file with clusterkg's own
-answers (status, Content-Type, body) and starts:
+Two kinds (BENCH_FLOOR_KIND), as clusterkg's own hot path is built:
+  wsgi  (default) a WSGI callable in front of the Flask app answers GET /sparql?query=…, as
+        clusterkg.protocol.FastPath does; anything else goes to Flask
+  flask the Flask view answers it (Flask's request machinery on every request)
 
-    gunicorn --workers W --threads T --bind 127.0.0.1:PORT --pythonpath bench floor_app:app
+run.py writes the responses file (query string, Accept, status line, headers, body) from
+clusterkg's answers and starts:
+
+    gunicorn --workers W --threads T --keep-alive 5 --bind 127.0.0.1:PORT --pythonpath bench floor_app:app
 """
 from __future__ import annotations
 
@@ -14,22 +20,42 @@ import os
 
 from flask import Flask, Response, request
 
+NOT_FOUND = ("404 Not Found", [("Content-Type", "text/plain")], b"not a benchmark URL\n")
 
-def create_app(responses_file: str) -> Flask:
+
+def load(responses_file: str) -> dict:
+    """{(query string, Accept): (status line, headers, body)}."""
     with open(responses_file, encoding="utf-8") as fh:
         entries = json.load(fh)
-    table = {(e["query"], e["accept"]): (e["body"].encode("utf-8"), e["content_type"]) for e in entries}
+    return {(e["query_string"], e["accept"]): ("200 OK", [tuple(h) for h in e["headers"]], e["body"].encode("utf-8"))
+            for e in entries}
+
+
+def create_app(responses_file: str, kind: str = "wsgi"):
+    table = load(responses_file)
     app = Flask(__name__)
 
     @app.get("/sparql")
     def sparql():
-        hit = table.get((request.args.get("query", ""), request.headers.get("Accept", "")))
-        if hit is None:
-            return Response("not a benchmark URL\n", status=404, content_type="text/plain")
-        body, content_type = hit
-        return Response(body, content_type=content_type)
+        status, headers, body = table.get((request.query_string.decode("latin-1"), request.headers.get("Accept", "")),
+                                          NOT_FOUND)
+        return Response(body, status=int(status[:3]), headers=headers)
 
+    if kind == "flask":
+        return app
+
+    flask_wsgi = app.wsgi_app
+
+    def fast_path(environ, start_response):
+        if environ.get("PATH_INFO") != "/sparql" or environ.get("REQUEST_METHOD") != "GET":
+            return flask_wsgi(environ, start_response)
+        status, headers, body = table.get((environ.get("QUERY_STRING", ""), environ.get("HTTP_ACCEPT", "")), NOT_FOUND)
+        start_response(status, headers + [("Content-Length", str(len(body)))])
+        return [body]
+
+    app.wsgi_app = fast_path
     return app
 
 
-app = create_app(os.environ["BENCH_FLOOR_RESPONSES"]) if "BENCH_FLOOR_RESPONSES" in os.environ else None
+app = (create_app(os.environ["BENCH_FLOOR_RESPONSES"], os.environ.get("BENCH_FLOOR_KIND", "wsgi"))
+       if "BENCH_FLOOR_RESPONSES" in os.environ else None)

@@ -29,6 +29,7 @@ import platform
 import shlex
 import signal
 import statistics
+import subprocess
 import sys
 import time
 import urllib.parse
@@ -81,6 +82,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--concurrency", default="1,8", help="wrk connections per point (default 1,8)")
     ap.add_argument("--warmup", type=int, default=3, help="1 s bursts of the mix at the top concurrency, untimed, "
                     "before measuring (default 3; --smoke: 1)")
+    ap.add_argument("--floor", choices=["wsgi", "flask"], default="wsgi",
+                    help="how the floor answers GET /sparql: a WSGI callable in front of Flask, as clusterkg's "
+                         "FastPath does (default), or a Flask view")
     ap.add_argument("--cache-size", type=int, default=1024, help="result_cache_size of clusterkg-cache")
     ap.add_argument("--cold-starts", type=int, default=3, help="clusterkg spawns timed for cold start")
     ap.add_argument("--with-virtuoso", action="store_true", help="install Virtuoso if it is missing")
@@ -108,21 +112,24 @@ def clusterkg_server(name, label, cmd, workers, cache_size, out: Path) -> Server
                   log_dir=out / "logs", cwd=REPO, env={"CLUSTERKG_RESULT_CACHE_SIZE": None})
 
 
-def floor_server(python, workers, threads, responses: Path, out: Path) -> Server:
-    return Server("floor", f"gunicorn+Flask fixed responses ({workers}w x {threads}t)",
+def floor_server(python, workers, threads, kind: str, responses: Path, out: Path) -> Server:
+    return Server("floor", f"gunicorn ({workers}w x {threads}t) + Flask app, fixed responses, {kind} hot path",
                   [python, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads), "--keep-alive", "5",
                    "--bind", "127.0.0.1:{port}", "--pythonpath", str(BENCH), "floor_app:app"],
-                  log_dir=out / "logs", cwd=BENCH, env={"BENCH_FLOOR_RESPONSES": str(responses)})
+                  log_dir=out / "logs", cwd=BENCH, env={"BENCH_FLOOR_RESPONSES": str(responses), "BENCH_FLOOR_KIND": kind})
 
 
 def verify(server: Server, queries: list[Query]) -> dict:
-    """Each query answers 200 with a non-empty body; returns {query: (rows, body, content type)}."""
+    """Each query answers 200 with a non-empty body; returns {query: (rows, body, headers)}."""
     answers = {}
     for q in queries:
-        status, ctype, body = http_get(server.url(q.text), q.accept, timeout=30)
+        status, headers, body = http_get(server.url(q.text), q.accept, timeout=30)
         if status != 200 or not body.strip():
             raise ServerError(f"{server.name}: {q.name} answered {status} with {len(body)} bytes: {body[:300]!r}")
-        answers[q.name] = (count_rows(body, q.accept), body, ctype)
+        try:
+            answers[q.name] = (count_rows(body, q.accept), body, headers)
+        except (ValueError, KeyError, TypeError):
+            raise ServerError(f"{server.name}: {q.name} answered 200 but not SPARQL JSON results: {body[:300]!r}") from None
     return answers
 
 
@@ -223,10 +230,10 @@ def summarise(results, queries, args) -> list[dict]:
     return rows
 
 
-def print_report(rows, servers, cold, targets_row, args) -> None:
+def print_report(rows, servers, cold, targets_row, args, report) -> None:
     start = {s.name: s.start_seconds for s in servers}
-    print(f"\nclusterkg benchmark: {args.duration} s per point x {args.rounds} round(s), wrk -t1, "
-          f"{os.cpu_count()} cores, 127.0.0.1")
+    print(f"\nclusterkg benchmark at {report['commit']}{' (server/ has uncommitted changes)' if report['dirty_server_files'] else ''}: "
+          f"{args.duration} s per point x {args.rounds} round(s), wrk -t1, {os.cpu_count()} cores, 127.0.0.1")
     head = f"{'server':16} {'c':>2} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'non-2xx':>7} {'sock err':>8} " \
            f"{'x floor':>7} {'worst p99 ms':>12}  {'(query)':22} {'start s':>7}"
     print(head + "\n" + "-" * len(head))
@@ -300,6 +307,9 @@ def run(args, report) -> int:
     t_start = time.perf_counter()
     queries = load_queries()
     ask = next(q for q in queries if q.name == "ask")
+    git = lambda *a: subprocess.run(["git", *a], cwd=REPO, capture_output=True, text=True).stdout.strip()  # noqa: E731
+    report["commit"] = git("rev-parse", "--short", "HEAD")
+    report["dirty_server_files"] = git("status", "--porcelain", "--", "server").splitlines()
     report["queries"] = [{"name": q.name, "file": q.file, "accept": q.accept, "what": q.what} for q in queries]
     wrk = tools.ensure_wrk()
     python = tools.project_python(args.python)
@@ -357,9 +367,13 @@ def run(args, report) -> int:
             if base[q.name][0] in (0, False):
                 log(f"warning: {q.name} has no result on clusterkg (is the data there?)")
         responses = out / "floor-responses.json"
-        responses.write_text(json.dumps([{"query": q.text, "accept": q.accept, "content_type": base[q.name][2],
+        hop = {"date", "server", "connection", "content-length", "transfer-encoding", "keep-alive"}
+        responses.write_text(json.dumps([{"query_string": urllib.parse.urlencode({"query": q.text}), "accept": q.accept,
+                                          "headers": [h for h in base[q.name][2] if h[0].lower() not in hop],
                                           "body": base[q.name][1].decode("utf-8")} for q in queries], ensure_ascii=False))
-        start(floor_server(python, info["workers"], info["threads"], responses, out))
+        floor = start(floor_server(python, info["workers"], info["threads"], args.floor, responses, out))
+        if any(floor[q.name][1] != base[q.name][1] for q in queries):
+            raise ServerError("the floor's answers differ from clusterkg's; it would not be a floor")
         cached = start(clusterkg_server("clusterkg-cache", f"clusterkg serve, result_cache_size={args.cache_size}",
                                         cmd, info["workers"], args.cache_size, out))
         for q in queries:
@@ -388,7 +402,7 @@ def run(args, report) -> int:
                           for s, by_c in results.items()}
     tr = targets(rows, cold)
     report["targets"] = tr
-    print_report(rows, servers, cold, tr, args)
+    print_report(rows, servers, cold, tr, args, report)
     if args.warmup:
         print(f"first burst (untimed warm-up, mix, c={max(args.concurrency)}, 1 s) p99 ms: "
               + ", ".join(f"{name} {rs[0].p99_ms:.1f}" for name, rs in warmup.items()))

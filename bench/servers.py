@@ -29,14 +29,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def http_get(url: str, accept: str, timeout: float = 10.0) -> tuple[int, str, bytes]:
-    """(status, content type, body) of one GET; HTTP errors are answers, not exceptions."""
+def http_get(url: str, accept: str, timeout: float = 10.0) -> tuple[int, list[tuple[str, str]], bytes]:
+    """(status, headers, body) of one GET; HTTP errors are answers, not exceptions."""
     req = urllib.request.Request(url, headers={"Accept": accept})
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return resp.status, resp.headers.get("Content-Type", ""), resp.read()
+            return resp.status, resp.headers.items(), resp.read()
     except urllib.error.HTTPError as err:
-        return err.code, err.headers.get("Content-Type", ""), err.read()
+        return err.code, err.headers.items(), err.read()
 
 
 @dataclass
