@@ -150,7 +150,7 @@ class LocalStore:
         except (ValueError, OSError, RuntimeError) as exc:
             raise ClusterkgError(f"The query could not be evaluated: {exc}", status=400, code="query-error") from None
         try:
-            if isinstance(result, ox.QuerySolutions) and fmt.ox != _TSV:
+            if isinstance(result, ox.QuerySolutions) and fmt.kind == formats.RESULTS and fmt.ox != _TSV:
                 small = self._small(result, fmt)
                 if small is not None:
                     return small
