@@ -54,10 +54,10 @@ def export(prepared: Prepared, fmt: str, out: IO[bytes], *, inferred: bool = Fal
 
 
 def open_store(prepared: Prepared) -> ox.Store:
-    """An in-memory pyoxigraph store of every prepared graph (the default graph is their union)."""
-    store = ox.Store()
-    store.bulk_load(path=prepared.nquads_path, format=ox.RdfFormat.N_QUADS)
-    return store
+    """The pyoxigraph store the endpoint's executors load, for queries of our own (.rq files)."""
+    from .store import LocalStore
+
+    return LocalStore.from_prepared(prepared).store
 
 
 def figure_rows(store: ox.Store) -> list[dict[str, str]]:
