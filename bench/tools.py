@@ -39,7 +39,12 @@ def _apt_install(package: str) -> None:
         log("apt-get update")
         subprocess.run(["apt-get", "update", "-q"], **quiet)
     log(f"apt-get install -y {package}")
-    proc = subprocess.run(["apt-get", "install", "-y", "-q", "--no-install-recommends", package], **quiet)
+    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", package]
+    proc = subprocess.run(install, **quiet)
+    if proc.returncode != 0 and known:  # a stale package list names files the mirror no longer has
+        log("apt-get update (the install failed on the old package list)")
+        subprocess.run(["apt-get", "update", "-q"], **quiet)
+        proc = subprocess.run(install, **quiet)
     if proc.returncode != 0:
         raise Missing(f"apt-get install {package} failed: {proc.stderr.strip()[-500:]}")
 
