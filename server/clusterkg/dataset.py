@@ -4,7 +4,7 @@ One loading path serves the CLI, the tests and the server:
 
     prepared = prepare(settings)      # cheap when the cache is warm: hashes the inputs, nothing more
     prepared.nquads_path              # every graph, the inferred one included, as N-Quads
-    load_graphs(settings)             # rdflib graphs, for validation and export
+    load_graphs(settings)             # the asserted rdflib graphs, for inference and validation
 
 The expensive step (owlrl) runs once per distinct set of inputs; its output is cached under
 ``settings.cache_dir`` keyed by a hash of the input files' bytes and of this module's
@@ -109,20 +109,13 @@ def _syntax_message(data: bytes, exc: Exception) -> str:
     return "Turtle syntax error: " + " ".join(str(msg).split())
 
 
-def load_graphs(settings: Settings, *, with_inferred: bool = False) -> Dataset:
-    """The asserted graphs (and optionally the inferred one) as an rdflib Dataset."""
+def load_graphs(settings: Settings) -> Dataset:
+    """The asserted graphs as an rdflib Dataset (for inference and validation)."""
     ds = Dataset()
     for graph_iri, paths in input_files(settings).items():
         g = ds.graph(URIRef(graph_iri))
         for path in paths:
             parse_turtle(path, g)
-    if with_inferred:
-        prepared = prepare(settings)
-        inferred = ds.graph(URIRef(GRAPH_INFERRED))
-        full = Dataset()
-        full.parse(prepared.nquads_path, format="nquads")
-        for triple in full.graph(URIRef(GRAPH_INFERRED)):
-            inferred.add(triple)
     return ds
 
 
