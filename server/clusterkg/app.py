@@ -19,7 +19,7 @@ import time
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from . import dataset, graph_store, protocol
+from . import dataset, graph_store, named_queries, protocol
 from .errors import ClusterkgError
 from .executor import ExecutorPool
 from .guard import Guard
@@ -78,10 +78,10 @@ class Endpoint:
         """Triples per named graph, and (key None) in the default graph, their union."""
         if self._counts is None:
             store = self.local.store
-            counts = {str(row["g"].value): int(row["n"].value) for row in store.query(
-                "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")}
-            counts[None] = int(next(iter(store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
-                                                     use_default_graph_as_union=True)))["n"].value)
+            counts = {str(row["graph"].value): int(row["triples"].value)
+                      for row in store.query(named_queries.load("stats-graphs"))}
+            counts[None] = int(next(iter(store.query(named_queries.load("count-union"),
+                                                     use_default_graph_as_union=True)))["triples"].value)
             self._counts = counts
         return self._counts
 
