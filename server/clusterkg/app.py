@@ -56,23 +56,22 @@ class Endpoint:
         if self._pid != os.getpid():  # first use here, or a fork: nothing of the parent's is ours
             self._pid, self._pool, self._local = os.getpid(), None, None
 
-    @property
-    def pool(self) -> ExecutorPool:
-        if self._pool is None or self._pid != os.getpid():
+    def _per_process(self, attr: str, build):
+        """``self.<attr>``, built once in this process (a forked worker builds its own)."""
+        if getattr(self, attr) is None or self._pid != os.getpid():
             with self._lock:
                 self._this_process()
-                if self._pool is None:
-                    self._pool = ExecutorPool(self.prepared.nquads_path, self.graphs, self.settings)
-        return self._pool
+                if getattr(self, attr) is None:
+                    setattr(self, attr, build())
+        return getattr(self, attr)
+
+    @property
+    def pool(self) -> ExecutorPool:
+        return self._per_process("_pool", lambda: ExecutorPool(self.prepared.nquads_path, self.graphs, self.settings))
 
     @property
     def local(self) -> LocalStore:
-        if self._local is None or self._pid != os.getpid():
-            with self._lock:
-                self._this_process()
-                if self._local is None:
-                    self._local = LocalStore.from_prepared(self.prepared, self.settings)
-        return self._local
+        return self._per_process("_local", lambda: LocalStore.from_prepared(self.prepared, self.settings))
 
     def graph_counts(self) -> dict:
         """Triples per named graph, and (key None) in the default graph, their union."""
