@@ -3,15 +3,15 @@ app) answering each benchmark URL with clusterkg's own precomputed response, wit
 work. Its throughput is the most this HTTP stack gives on this machine; clusterkg's "ratio to the
 floor" is the share of that it keeps.
 
-Two kinds (BENCH_FLOOR_KIND), as clusterkg's own hot path is built:
+Two kinds (--kind), as clusterkg's own hot path is built:
   wsgi  (default) a WSGI callable in front of the Flask app answers GET /sparql?query=…, as
         clusterkg.protocol.FastPath does; anything else goes to Flask
   flask the Flask view answers it (Flask's request machinery on every request)
 
 run.py writes the responses file (query string, Accept, status line, headers, body) from
-clusterkg's answers and starts:
+clusterkg's answers and starts, through clusterkg's own gunicorn setup:
 
-    gunicorn --workers W --threads T --keep-alive 5 --bind 127.0.0.1:PORT --pythonpath bench floor_app:app
+    python bench/floor_app.py RESPONSES --kind wsgi --port PORT --workers W --threads T
 """
 from __future__ import annotations
 
@@ -57,5 +57,24 @@ def create_app(responses_file: str, kind: str = "wsgi"):
     return app
 
 
-app = (create_app(os.environ["BENCH_FLOOR_RESPONSES"], os.environ.get("BENCH_FLOOR_KIND", "wsgi"))
-       if "BENCH_FLOOR_RESPONSES" in os.environ else None)
+def main(argv=None) -> None:
+    """Serve the floor app through clusterkg's own gunicorn setup (``clusterkg.serve.Server``:
+    same worker class, threads, keep-alive and connection balancing as ``clusterkg serve``)."""
+    import argparse
+
+    from clusterkg.serve import Server
+    from clusterkg.settings import Settings
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("responses", help="the responses file run.py wrote")
+    ap.add_argument("--kind", choices=["wsgi", "flask"], default="wsgi")
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--workers", type=int, required=True)
+    ap.add_argument("--threads", type=int, required=True)
+    args = ap.parse_args(argv)
+    settings = Settings.load(host="127.0.0.1", port=args.port, workers=args.workers, threads=args.threads)
+    Server(settings, create_app(args.responses, args.kind)).run()
+
+
+if __name__ == "__main__":
+    main()

@@ -114,9 +114,9 @@ def clusterkg_server(name, label, cmd, workers, cache_size, out: Path) -> Server
 
 def floor_server(python, workers, threads, kind: str, responses: Path, out: Path) -> Server:
     return Server("floor", f"gunicorn ({workers}w x {threads}t) + Flask app, fixed responses, {kind} hot path",
-                  [python, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads), "--keep-alive", "5",
-                   "--bind", "127.0.0.1:{port}", "--pythonpath", str(BENCH), "floor_app:app"],
-                  log_dir=out / "logs", cwd=BENCH, env={"BENCH_FLOOR_RESPONSES": str(responses), "BENCH_FLOOR_KIND": kind})
+                  [python, str(BENCH / "floor_app.py"), str(responses), "--kind", kind, "--port", "{port}",
+                   "--workers", str(workers), "--threads", str(threads)],
+                  log_dir=out / "logs", cwd=BENCH)
 
 
 def verify(server: Server, queries: list[Query]) -> dict:

@@ -20,6 +20,8 @@ from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
 from gunicorn.workers.gthread import ThreadWorker
 
+from . import balance
+from .balance import AcceptBalance
 from .settings import Settings
 
 _CODES = {400: "bad-request", 403: "forbidden", 414: "uri-too-long", 417: "expectation-failed",
@@ -38,11 +40,46 @@ def _write_json_error(sock, status_int, reason, mesg):
 
 
 class Worker(ThreadWorker):
-    """gunicorn's threaded worker, answering HTTP-level errors in the endpoint's JSON shape."""
+    """gunicorn's threaded worker, answering HTTP-level errors in the endpoint's JSON shape and
+    taking its share of the connections (``balance.AcceptBalance``) rather than whatever it wins."""
+
+    _balance: AcceptBalance | None = None
+    _slot = -1
 
     def init_process(self):
         gunicorn_util.write_error = _write_json_error
+        self._balance = getattr(self.app, "balance", None)
         super().init_process()
+
+    def run(self):
+        if self._balance is not None:  # joins once warm, so nobody holds back for a worker still loading
+            self._slot = self._balance.join()
+        try:
+            super().run()
+        finally:
+            self._leave()
+
+    def _leave(self):
+        if self._balance is not None:
+            self._balance.leave(self._slot)
+            self._balance = None
+
+    def _fair(self) -> bool:
+        if self._balance is None:
+            return True
+        if not self.alive:  # shutting down: others must not hold back for us
+            self._leave()
+            return True
+        return self._balance.may_accept(self._slot, self.nr_conns)
+
+    def set_accept_enabled(self, enabled):
+        super().set_accept_enabled(enabled and self._fair())
+
+    def wait_for_and_dispatch_events(self, timeout):
+        if self._balance is not None and not self._fair():
+            super().set_accept_enabled(False)
+            timeout = min(timeout, balance.RECHECK)
+        super().wait_for_and_dispatch_events(timeout)
 
 
 def _post_worker_init(worker) -> None:
@@ -57,6 +94,7 @@ class Server(BaseApplication):
     def __init__(self, settings: Settings, app=None):
         self.settings = settings
         self._app = app
+        self.balance = AcceptBalance(settings.workers)  # shared memory: made here, before the workers fork
         super().__init__()
 
     def load_config(self) -> None:
