@@ -20,6 +20,7 @@ from flask import Flask, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from . import dataset, graph_store, named_queries, protocol
+from .placement import CostMemo
 from .errors import ClusterkgError
 from .executor import ExecutorPool
 from .guard import Guard
@@ -45,6 +46,7 @@ class Endpoint:
         self.graphs = tuple(prepared.graphs)
         self.guard = Guard.from_settings(settings, self.graphs)
         self.cache = protocol.ResultCache(settings.result_cache_size)
+        self.costs = CostMemo(settings.inprocess_max_ms)
         self.rendered: dict = {}     # fixed responses (service description, graph store)
         self._lock = threading.Lock()
         self._pid = None

@@ -103,7 +103,7 @@ class _Process(mp_context.ForkServerProcess):
 # --- the wire: length-prefixed frames over a socketpair ----------------------------------------
 # job   (worker -> executor): !I length, then pickle((text, format, default graphs, named graphs, timeout))
 # reply (executor -> worker): !BII kind, meta length, body length; meta; body
-#   kind OK: meta = "media type\ntruncation"; kind ERROR: meta = "status\ncode\nmessage"; READY: empty
+#   kind OK: meta = "media type\ntruncation\nseconds of evaluation"; kind ERROR: meta = "status\ncode\nmessage"; READY: empty
 _OK, _ERROR, _READY = 0, 1, 2
 _REPLY = struct.Struct("!BII")
 _JOB = struct.Struct("!I")
@@ -178,8 +178,10 @@ def _serve(sock, nquads_path, graphs, settings) -> None:
         text, fmt, default_graphs, named_graphs, timeout = pickle.loads(payload)
         _limit_cpu(timeout)
         try:
+            began = time.perf_counter()
             answer = store.query(text, fmt, default_graphs, named_graphs)
-            kind, meta, body = _OK, f"{answer.media_type}\n{answer.truncation}", answer.body
+            seconds = time.perf_counter() - began
+            kind, meta, body = _OK, f"{answer.media_type}\n{answer.truncation}\n{seconds!r}", answer.body
         except ClusterkgError as exc:
             kind, meta, body = _ERROR, f"{exc.status}\n{exc.code}\n{exc.message}", b""
         except Exception:  # a bug of ours: keep the details in the log, not on the wire
@@ -272,8 +274,8 @@ class ExecutorPool:
         self._release(ex)
         meta = bytes(payload[:meta_len]).decode("utf-8")
         if kind == _OK:
-            media_type, truncation = meta.split("\n", 1)
-            return Answer(media_type, bytes(payload[meta_len:]), bool(truncation), truncation)
+            media_type, truncation, seconds = meta.split("\n", 2)
+            return Answer(media_type, bytes(payload[meta_len:]), bool(truncation), truncation, float(seconds))
         status, code, message = meta.split("\n", 2)
         raise ClusterkgError(message, status=int(status), code=code)
 

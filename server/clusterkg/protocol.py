@@ -189,9 +189,20 @@ def execute(ep, params: dict, accept: str | None, started: float):
     key = (text, fmt.name, default_graphs, named_graphs, ep.version)
     answer = ep.cache.get(key)
     if answer is None:
-        answer = ep.pool.run(text, fmt.name, default_graphs, named_graphs,
-                             timeout=ep.settings.query_timeout, started=started)
+        answer = run_query(ep, text, fmt.name, default_graphs, named_graphs, started)
         ep.cache.put(key, answer)
+    return answer
+
+
+def run_query(ep, text: str, fmt: str, default_graphs, named_graphs, started: float):
+    """Evaluate: in this worker if this exact query is known to be quick (``placement``), else in
+    an executor within the time limit, noting how long it took there."""
+    costs = ep.costs
+    cost_key = costs.key(text, fmt, default_graphs, named_graphs, ep.version)
+    if costs.known_cheap(cost_key):
+        return ep.local.query(text, fmt, default_graphs, named_graphs)
+    answer = ep.pool.run(text, fmt, default_graphs, named_graphs, timeout=ep.settings.query_timeout, started=started)
+    costs.record(cost_key, text, answer.seconds)
     return answer
 
 

@@ -52,6 +52,7 @@ class Answer:
     body: bytes
     truncated: bool = False
     truncation: str = ""   # e.g. "rows=10000": the value of the X-Clusterkg-Truncated header
+    seconds: float | None = None  # evaluation time, where an executor measured it
 
 
 class _Enough(Exception):
