@@ -10,6 +10,8 @@ Servers, each on a free port of 127.0.0.1, started and always stopped here:
                   precomputed response for each URL: the most the HTTP stack gives on this machine
   clusterkg       `clusterkg serve`, result cache off (result_cache_size = 0)
   clusterkg-cache `clusterkg serve`, result cache on (result_cache_size = --cache-size)
+  clusterkg-exec  with --executors-only: no result cache and inprocess_max_ms = 0, every query
+                  in an executor process (what clusterkg's placement of quick queries saves)
   rdflib-endpoint the same N-Quads served by rdflib-endpoint (bench/.venv-ref)
   virtuoso        the same N-Quads in Virtuoso, if installed (or --with-virtuoso)
 
@@ -85,6 +87,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--floor", choices=["wsgi", "flask"], default="wsgi",
                     help="how the floor answers GET /sparql: a WSGI callable in front of Flask, as clusterkg's "
                          "FastPath does (default), or a Flask view")
+    ap.add_argument("--executors-only", action="store_true",
+                    help="also run clusterkg-exec: no result cache, inprocess_max_ms = 0 (every query in an executor)")
     ap.add_argument("--cache-size", type=int, default=1024, help="result_cache_size of clusterkg-cache")
     ap.add_argument("--cold-starts", type=int, default=3, help="clusterkg spawns timed for cold start")
     ap.add_argument("--with-virtuoso", action="store_true", help="install Virtuoso if it is missing")
@@ -102,14 +106,15 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 # --- servers -----------------------------------------------------------------------------------
 
-def clusterkg_server(name, label, cmd, workers, cache_size, out: Path) -> Server:
-    """`clusterkg serve` with a TOML --config setting result_cache_size (the env var is removed,
-    since it would override the file)."""
+def clusterkg_server(name, label, cmd, workers, cache_size, out: Path, inprocess_max_ms: float | None = None) -> Server:
+    """`clusterkg serve` with a TOML --config setting result_cache_size (and inprocess_max_ms if
+    given; the env vars are removed, since they would override the file)."""
     config = out / f"{name}.toml"
-    config.write_text(f"result_cache_size = {cache_size}\n")
+    config.write_text(f"result_cache_size = {cache_size}\n"
+                      + ("" if inprocess_max_ms is None else f"inprocess_max_ms = {inprocess_max_ms}\n"))
     return Server(name, label, cmd + ["serve", "--host", "127.0.0.1", "--port", "{port}",
                                       "--workers", str(workers), "--config", str(config)],
-                  log_dir=out / "logs", cwd=REPO, env={"CLUSTERKG_RESULT_CACHE_SIZE": None})
+                  log_dir=out / "logs", cwd=REPO, env={"CLUSTERKG_RESULT_CACHE_SIZE": None, "CLUSTERKG_INPROCESS_MAX_MS": None})
 
 
 def floor_server(python, workers, threads, kind: str, responses: Path, out: Path) -> Server:
@@ -247,12 +252,37 @@ def print_report(rows, servers, cold, targets_row, args, report) -> None:
     print("req/s, p50, p99: the mix (all queries in rotation); x floor: geometric mean over the queries of\n"
           "(req/s of that query alone / the floor's); worst p99: the slowest query alone; < or >: some point\n"
           "finished no request in its duration; -: not measured (--smoke runs the references' mix only)")
+    engine = report.get("engine")
+    if engine:
+        print(f"evaluation alone (bench/engine_times.py: LocalStore.query in-process, median ms): "
+              + ", ".join(f"{k} {v:.2f}" for k, v in engine["median_ms"].items()))
+        print(f"  -> the best ratio to the floor at c={engine['concurrency']} any endpoint evaluating with this engine "
+              f"could reach here (the floor's CPU per request + the evaluation, on {os.cpu_count()} cores): "
+              f"{engine['ceiling_ratio']:.2f}")
     if cold:
         print(f"cold start (spawn `clusterkg serve` -> first ASK answered, inference cached): median "
               f"{statistics.median(cold):.2f} s of {', '.join(f'{s:.2f}' for s in cold)}")
     print("\ntargets (printed, not asserted):")
     for t in targets_row:
         print(f"  {t['what']:72} {t['value']:>9} {t['target']:>10}  {'met' if t['met'] else 'MISSED'}")
+
+
+def engine_ceiling(python: str, rows, args) -> dict | None:
+    """Each query's in-process evaluation time (bench/engine_times.py) and the ratio to the floor
+    an endpoint with no overhead at all would reach at the top concurrency, where the floor is
+    CPU-bound: 1 / (1 + evaluation seconds x the floor's req/s / cores), geometric mean."""
+    floor = next((r for r in rows if r["server"] == "floor" and r["concurrency"] == max(args.concurrency)), None)
+    if floor is None or args.smoke:
+        return None
+    proc = subprocess.run([python, str(BENCH / "engine_times.py")], cwd=REPO, capture_output=True, text=True)
+    if proc.returncode != 0:
+        log(f"engine_times.py failed: {proc.stderr.strip()[-500:]}")
+        return None
+    medians = json.loads(proc.stdout)
+    cores = os.cpu_count() or 1
+    ratios = [1 / (1 + medians[name] / 1000 * rps / cores) for name, rps in floor["per_query_rps"].items() if name in medians]
+    return {"median_ms": medians, "concurrency": floor["concurrency"],
+            "ceiling_ratio": round(math.exp(statistics.fmean(math.log(x) for x in ratios)), 3)}
 
 
 def targets(rows, cold) -> list[dict]:
@@ -379,6 +409,9 @@ def run(args, report) -> int:
         for q in queries:
             if cached[q.name][1] != base[q.name][1]:
                 log(f"warning: {q.name}: clusterkg-cache's body differs from clusterkg's")
+        if args.executors_only:
+            start(clusterkg_server("clusterkg-exec", "clusterkg serve, no result cache, inprocess_max_ms=0",
+                                   cmd, info["workers"], 0, out, inprocess_max_ms=0))
         if ref is not None:
             start(Server("rdflib-endpoint", "rdflib-endpoint 0.6 (rdflib evaluator, uvicorn)",
                                        [str(ref), "serve", "--host", "127.0.0.1", "--port", "{port}", info["nquads"]],
@@ -391,7 +424,7 @@ def run(args, report) -> int:
             if differ:
                 log(f"note: {name} gives other row counts than clusterkg for {', '.join(differ)}")
 
-        order = ["floor", "clusterkg", "clusterkg-cache", "rdflib-endpoint", "virtuoso"]
+        order = ["floor", "clusterkg", "clusterkg-cache", "clusterkg-exec", "rdflib-endpoint", "virtuoso"]
         servers.sort(key=lambda s: order.index(s.name))
         results = measure(wrk, servers, queries, args)
         warmup = results.pop("_warmup")
@@ -402,6 +435,7 @@ def run(args, report) -> int:
                           for s, by_c in results.items()}
     tr = targets(rows, cold)
     report["targets"] = tr
+    report["engine"] = engine_ceiling(python, rows, args)
     print_report(rows, servers, cold, tr, args, report)
     if args.warmup:
         print(f"first burst (untimed warm-up, mix, c={max(args.concurrency)}, 1 s) p99 ms: "

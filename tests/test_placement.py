@@ -83,6 +83,20 @@ def test_memo_is_bounded():
     for i, key in enumerate(keys):
         memo.record(key, f"ASK {{ <urn:{i}> ?p ?o }}", 0.001)
     assert memo.stats()["known_cheap"] == 3
-    assert not memo.known_cheap(keys[0]) and memo.known_cheap(keys[4])
+    assert not memo.take_slot(keys[0])
+    assert memo.take_slot(keys[4])
+    memo.release_slot()
     memo.record(keys[0], "ASK {}", 0.026)  # over 25 ms
-    assert not memo.known_cheap(keys[0])
+    assert not memo.take_slot(keys[0])
+
+
+def test_in_worker_evaluations_are_bounded_by_slots():
+    memo = CostMemo(25.0, slots=1)
+    key = CostMemo.key("ASK {}", "json", (), (), "v")
+    memo.record(key, "ASK {}", 0.001)
+    assert memo.take_slot(key)
+    assert not memo.take_slot(key)   # the one slot is held: this one takes an executor
+    memo.release_slot()
+    assert memo.take_slot(key)
+    memo.release_slot()
+    assert memo.stats() == {"known_cheap": 1, "in_process": 2, "executed": 1}

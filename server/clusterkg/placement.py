@@ -9,6 +9,15 @@ the same caps), without the hop to an executor, which costs about 0.3 ms of CPU 
 third of a cheap one).  pyoxigraph releases the GIL while it evaluates, so such a query does not
 hold up the worker's other requests.
 
+At most ``slots`` such queries evaluate at once in one worker (its share of the CPUs, as for
+executors): more would only share the same cores.  A query that finds no free slot within
+``SLOT_WAIT`` goes to an executor instead.
+
+The trade, measured side by side (bench/run.py --executors-only, c=8, medians of 2 rounds):
+0.42 of the floor against 0.38 with every query in an executor, and 0.47 against 0.39 at c=1;
+but under that saturation the light queries' p99 rises from 7-10 ms to 11-14 ms (the worst, the
+heavy queries', stays about 20 ms either way).  ``inprocess_max_ms = 0`` turns it off.
+
 What this remembers is a measured cost, never an answer: every query is evaluated every time.
 A text that calls a function whose value changes between runs (RAND, NOW, UUID, STRUUID, BNODE)
 is never trusted this way, since its work may differ; nor is a query that failed.
@@ -24,14 +33,16 @@ from collections import OrderedDict
 #: (and \u escapes, which could spell one of them in a way this pattern does not see)
 _VOLATILE = re.compile(r"\b(RAND|NOW|UUID|STRUUID|BNODE)\s*\(|\\[uU]", re.IGNORECASE)
 MEMO_SIZE = 4096  # query keys remembered per worker (16-byte digests: about 1 MB)
+SLOT_WAIT = 0.05  # seconds a known-quick query waits for an in-worker slot before taking an executor
 
 
 class CostMemo:
     """Per-worker memory of which exact queries are known to finish quickly."""
 
-    def __init__(self, max_ms: float, size: int = MEMO_SIZE):
+    def __init__(self, max_ms: float, slots: int = 1, size: int = MEMO_SIZE):
         self.max_seconds = max(0.0, float(max_ms)) / 1000.0
         self.size = size
+        self._slots = threading.BoundedSemaphore(max(1, int(slots)))
         self._cheap: OrderedDict[bytes, None] = OrderedDict()
         self._lock = threading.Lock()
         self.in_process = 0   # queries answered in the worker
@@ -45,17 +56,25 @@ class CostMemo:
             digest.update(b"\x1e")
         return digest.digest()
 
-    def known_cheap(self, key: bytes) -> bool:
-        """True if this exact query already finished within the bound (counted as in-process)."""
-        if not self.max_seconds:
-            return False
+    def take_slot(self, key: bytes) -> bool:
+        """True if this exact query already finished within the bound and an in-worker slot is
+        free (within SLOT_WAIT): the caller evaluates it here, then calls ``release_slot``."""
+        known = False
+        if self.max_seconds:
+            with self._lock:
+                known = key in self._cheap
+                if known:
+                    self._cheap.move_to_end(key)
+        taken = known and self._slots.acquire(timeout=SLOT_WAIT)
         with self._lock:
-            if key in self._cheap:
-                self._cheap.move_to_end(key)
+            if taken:
                 self.in_process += 1
-                return True
-            self.executed += 1
-            return False
+            else:
+                self.executed += 1
+        return taken
+
+    def release_slot(self) -> None:
+        self._slots.release()
 
     def record(self, key: bytes, text: str, seconds: float | None) -> None:
         """An executor finished ``text`` in ``seconds``: remember it if that is within the bound."""

@@ -199,8 +199,11 @@ def run_query(ep, text: str, fmt: str, default_graphs, named_graphs, started: fl
     an executor within the time limit, noting how long it took there."""
     costs = ep.costs
     cost_key = costs.key(text, fmt, default_graphs, named_graphs, ep.version)
-    if costs.known_cheap(cost_key):
-        return ep.local.query(text, fmt, default_graphs, named_graphs)
+    if costs.take_slot(cost_key):
+        try:
+            return ep.local.query(text, fmt, default_graphs, named_graphs)
+        finally:
+            costs.release_slot()
     answer = ep.pool.run(text, fmt, default_graphs, named_graphs, timeout=ep.settings.query_timeout, started=started)
     costs.record(cost_key, text, answer.seconds)
     return answer
