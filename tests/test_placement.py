@@ -79,7 +79,7 @@ def test_failed_queries_are_not_remembered(make_app):
 
 def test_memo_is_bounded():
     memo = CostMemo(25.0, size=3)
-    keys = [CostMemo.key(f"ASK {{ <urn:{i}> ?p ?o }}", "json", (), (), "v") for i in range(5)]
+    keys = [CostMemo.key((f"ASK {{ <urn:{i}> ?p ?o }}", "json", (), (), "v")) for i in range(5)]
     for i, key in enumerate(keys):
         memo.record(key, f"ASK {{ <urn:{i}> ?p ?o }}", 0.001)
     assert memo.stats()["known_cheap"] == 3
@@ -92,7 +92,7 @@ def test_memo_is_bounded():
 
 def test_in_worker_evaluations_are_bounded_by_slots():
     memo = CostMemo(25.0, slots=1)
-    key = CostMemo.key("ASK {}", "json", (), (), "v")
+    key = CostMemo.key(("ASK {}", "json", (), (), "v"))
     memo.record(key, "ASK {}", 0.001)
     assert memo.take_slot(key)
     assert not memo.take_slot(key)   # the one slot is held: this one takes an executor

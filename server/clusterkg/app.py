@@ -20,10 +20,10 @@ from flask import Flask, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from . import dataset, graph_store, named_queries, protocol
-from .placement import CostMemo
 from .errors import ClusterkgError
 from .executor import ExecutorPool
 from .guard import Guard
+from .placement import CostMemo
 from .settings import Settings
 from .store import LocalStore
 

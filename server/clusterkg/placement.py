@@ -49,7 +49,9 @@ class CostMemo:
         self.executed = 0     # queries sent to an executor
 
     @staticmethod
-    def key(text: str, fmt: str, default_graphs, named_graphs, version: str) -> bytes:
+    def key(query: tuple) -> bytes:
+        """A 16-byte digest of (text, format, default graphs, named graphs, dataset version)."""
+        text, fmt, default_graphs, named_graphs, version = query
         digest = hashlib.blake2b(digest_size=16)
         for part in (version, fmt, "\x1f".join(default_graphs), "\x1f".join(named_graphs), text):
             digest.update(part.encode("utf-8", "surrogatepass"))

@@ -189,16 +189,18 @@ def execute(ep, params: dict, accept: str | None, started: float):
     key = (text, fmt.name, default_graphs, named_graphs, ep.version)
     answer = ep.cache.get(key)
     if answer is None:
-        answer = run_query(ep, text, fmt.name, default_graphs, named_graphs, started)
+        answer = run_query(ep, key, started)
         ep.cache.put(key, answer)
     return answer
 
 
-def run_query(ep, text: str, fmt: str, default_graphs, named_graphs, started: float):
-    """Evaluate: in this worker if this exact query is known to be quick (``placement``), else in
-    an executor within the time limit, noting how long it took there."""
+def run_query(ep, key: tuple, started: float):
+    """Evaluate ``key`` = (text, format, default graphs, named graphs, dataset version): in this
+    worker if that exact query is known to be quick (``placement``), else in an executor within
+    the time limit, noting how long it took there."""
+    text, fmt, default_graphs, named_graphs, _version = key
     costs = ep.costs
-    cost_key = costs.key(text, fmt, default_graphs, named_graphs, ep.version)
+    cost_key = costs.key(key)
     if costs.take_slot(cost_key):
         try:
             return ep.local.query(text, fmt, default_graphs, named_graphs)
