@@ -16,7 +16,6 @@ clusterkg's answers and starts, through clusterkg's own gunicorn setup:
 from __future__ import annotations
 
 import json
-import os
 
 from flask import Flask, Response, request
 
