@@ -170,7 +170,7 @@ def test_endpoint_never_contacts_the_canary(client, canary):
 
 
 def _try_connect(port, result):
-    from clusterkg.executor import _drop_network
+    from clusterkg.executor_process import _drop_network
     _drop_network()
     try:
         socket.create_connection(("127.0.0.1", port), timeout=1).close()

@@ -1,4 +1,5 @@
-"""Executor processes: queries run outside the web worker, so a runaway one can be killed.
+"""The worker's pool of executor processes: queries run outside the web worker, so a runaway one
+can be killed.  What runs inside an executor, and the wire to it: ``executor_process``.
 
 pyoxigraph cannot cancel a query and holds its thread in Rust, so each gunicorn worker keeps a
 small pool of executor processes (multiprocessing ``forkserver``: a clean, single-threaded parent
@@ -15,34 +16,27 @@ keep the CPU (and a fresh executor is started for them); at the deadline it is S
 client gets 503 ``query-timeout``.  A reniced executor that finishes in time gets its priority back
 (or, without CAP_SYS_NICE, is retired); ``SPARE_EXECUTORS`` idle ones are kept warm ahead of need.
 
-Each executor also defends itself: no network at all when ``service_allowlist`` is empty (a new
-network namespace, where the kernel allows it), a CPU-time rlimit per job (so it dies even if its
-worker died first), an address-space cap (``max_executor_memory_mb``) and a 128 MiB stack for the
-engine's recursion.
+Each executor also defends itself (no network, CPU-time and address-space limits, a large stack
+for the engine's recursion): see ``executor_process``.
 """
 from __future__ import annotations
 
-import ctypes
 import io
 import logging
 import multiprocessing
 import os
-import pickle
-import resource
 import select
 import signal
 import socket
-import struct
-import sys
 import threading
 import time
-import traceback
 from multiprocessing import context as mp_context
 from multiprocessing import forkserver, popen_forkserver, spawn
 from multiprocessing import util as mp_util
 
 from .errors import ClusterkgError
-from .store import Answer, LocalStore
+from .executor_process import OK, READY, REPLY, child_main, encode_job, recv_frame
+from .store import Answer
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +50,6 @@ STUCK_AFTER = 0.1
 _RECHECK = 0.01
 RENICE_AFTER = 0.5      # seconds a query runs before its executor yields the CPU to others
 READY_TIMEOUT = 30.0    # seconds a new executor may take to load the store
-STACK_BYTES = 128 << 20
-_CLONE_NEWUSER, _CLONE_NEWNET = 0x10000000, 0x40000000
 
 
 def _context():
@@ -72,7 +64,7 @@ class _Popen(popen_forkserver.Popen):
     multiprocessing re-imports the parent's main module in each child (for pickled functions
     defined there); under ``clusterkg serve`` that is the CLI script, which would import the
     whole command line (and rdflib) into every executor.  Executors need none of it: their target
-    lives in this module, which the forkserver has already imported.
+    lives in ``executor_process``, which the forkserver has already imported (with this module).
     """
 
     def _launch(self, process_obj):
@@ -98,108 +90,6 @@ class _Process(mp_context.ForkServerProcess):
     @staticmethod
     def _Popen(process_obj):
         return _Popen(process_obj)
-
-
-# --- the wire: length-prefixed frames over a socketpair ----------------------------------------
-# job   (worker -> executor): !I length, then pickle((text, format, default graphs, named graphs, timeout))
-# reply (executor -> worker): !BII kind, meta length, body length; meta; body
-#   kind OK: meta = "media type\ntruncation\nseconds of evaluation"; kind ERROR: meta = "status\ncode\nmessage"; READY: empty
-_OK, _ERROR, _READY = 0, 1, 2
-_REPLY = struct.Struct("!BII")
-_JOB = struct.Struct("!I")
-_CHUNK = 1 << 16
-
-
-def _recv_frame(sock, head: struct.Struct):
-    """(header fields, payload) of one frame; EOFError if the peer is gone."""
-    buf = sock.recv(_CHUNK)
-    while len(buf) < head.size:
-        more = sock.recv(_CHUNK)
-        if not more:
-            raise EOFError
-        buf += more
-    fields = head.unpack_from(buf)
-    need = head.size + sum(fields[1:] if head is _REPLY else fields)
-    if len(buf) < need:
-        data = bytearray(need)
-        data[:len(buf)] = buf
-        view, got = memoryview(data), len(buf)
-        while got < need:
-            n = sock.recv_into(view[got:])
-            if not n:
-                raise EOFError
-            got += n
-        buf = data
-    return fields, memoryview(buf)[head.size:need]
-
-
-def _send_reply(sock, kind: int, meta: str, body: bytes = b"") -> None:
-    meta_bytes = meta.encode("utf-8")
-    sock.sendmsg([_REPLY.pack(kind, len(meta_bytes), len(body)), meta_bytes, body]) if len(body) < _CHUNK \
-        else sock.sendall(_REPLY.pack(kind, len(meta_bytes), len(body)) + meta_bytes + body)
-
-
-# --- the executor process ----------------------------------------------------------------------
-def _child_main(sock, nquads_path, graphs, settings, isolate) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)   # the worker decides when executors stop
-    if isolate:
-        _drop_network()
-    memory_mb = getattr(settings, "max_executor_memory_mb", 0)
-    if memory_mb:
-        try:
-            resource.setrlimit(resource.RLIMIT_AS, (memory_mb << 20, resource.RLIM_INFINITY))
-        except (ValueError, OSError):
-            pass
-    threading.stack_size(STACK_BYTES)
-    worker = threading.Thread(target=_serve, args=(sock, nquads_path, graphs, settings), name="clusterkg-executor")
-    worker.start()
-    worker.join()
-    os._exit(0)
-
-
-def _drop_network() -> None:
-    """Enter an empty network namespace: no socket this process opens can reach any host."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.unshare(_CLONE_NEWNET) != 0 and libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNET) != 0:
-            log.debug("executor: no network namespace (errno %d); relying on the query guard", ctypes.get_errno())
-    except (OSError, AttributeError):
-        pass
-
-
-def _serve(sock, nquads_path, graphs, settings) -> None:
-    store = LocalStore.from_nquads(nquads_path, graphs, settings)
-    _send_reply(sock, _READY, "")
-    while True:
-        try:
-            _, payload = _recv_frame(sock, _JOB)
-        except (EOFError, OSError):
-            return  # the worker closed the socket (or died): nothing more to do
-        text, fmt, default_graphs, named_graphs, timeout = pickle.loads(payload)
-        _limit_cpu(timeout)
-        try:
-            began = time.perf_counter()
-            answer = store.query(text, fmt, default_graphs, named_graphs)
-            seconds = time.perf_counter() - began
-            kind, meta, body = _OK, f"{answer.media_type}\n{answer.truncation}\n{seconds!r}", answer.body
-        except ClusterkgError as exc:
-            kind, meta, body = _ERROR, f"{exc.status}\n{exc.code}\n{exc.message}", b""
-        except Exception:  # a bug of ours: keep the details in the log, not on the wire
-            traceback.print_exc(file=sys.stderr)
-            kind, meta, body = _ERROR, "500\ninternal-error\nThe query failed inside the server; the error was logged.", b""
-        try:
-            _send_reply(sock, kind, meta, body)
-        except OSError:
-            return
-
-
-def _limit_cpu(timeout: float) -> None:
-    """Die by SIGXCPU a little after the time limit, even if no worker is left to kill us."""
-    try:
-        soft = int(time.process_time() + timeout) + 5
-        resource.setrlimit(resource.RLIMIT_CPU, (soft, resource.RLIM_INFINITY))
-    except (ValueError, OSError):
-        pass
 
 
 # --- the worker's side ------------------------------------------------------------------------
@@ -240,9 +130,7 @@ class ExecutorPool:
             started: float | None = None) -> Answer:
         """Run one query within ``timeout`` seconds of ``started`` (time.monotonic())."""
         deadline = (started if started is not None else time.monotonic()) + timeout
-        payload = pickle.dumps((text, fmt, tuple(default_graphs), tuple(named_graphs), timeout),
-                               protocol=pickle.HIGHEST_PROTOCOL)
-        job = _JOB.pack(len(payload)) + payload
+        job = encode_job(text, fmt, default_graphs, named_graphs, timeout)
         for _attempt in range(3):
             ex = self._acquire(deadline, timeout)
             ex.busy_since = time.monotonic()
@@ -264,7 +152,7 @@ class ExecutorPool:
                 raise ClusterkgError(
                     f"The query ran longer than this endpoint's time limit of {timeout:g} s (setting "
                     "query_timeout) and was stopped. Narrow it down or add LIMIT.", status=503, code="query-timeout")
-            (kind, meta_len, _), payload = _recv_frame(ex.sock, _REPLY)
+            (kind, meta_len, _), payload = recv_frame(ex.sock, REPLY)
         except (EOFError, OSError):
             code = self._discard(ex)
             raise ClusterkgError(
@@ -273,7 +161,7 @@ class ExecutorPool:
                 status=400, code="query-aborted") from None
         self._release(ex)
         meta = bytes(payload[:meta_len]).decode("utf-8")
-        if kind == _OK:
+        if kind == OK:
             media_type, truncation, seconds = meta.split("\n", 2)
             return Answer(media_type, bytes(payload[meta_len:]), bool(truncation), truncation, float(seconds))
         status, code, message = meta.split("\n", 2)
@@ -343,14 +231,14 @@ class ExecutorPool:
     def _spawn(self) -> _Executor:
         _context()
         parent, child = socket.socketpair()
-        proc = _Process(target=_child_main, args=(child, *self._args), daemon=True, name="clusterkg-executor")
+        proc = _Process(target=child_main, args=(child, *self._args), daemon=True, name="clusterkg-executor")
         try:
             proc.start()
         finally:
             child.close()
         ex = _Executor(proc, parent)
         try:
-            if ex.wait(READY_TIMEOUT) and _recv_frame(parent, _REPLY)[0][0] == _READY:
+            if ex.wait(READY_TIMEOUT) and recv_frame(parent, REPLY)[0][0] == READY:
                 return ex
         except (EOFError, OSError):
             pass
