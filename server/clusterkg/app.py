@@ -46,7 +46,7 @@ class Endpoint:
         self.graphs = tuple(prepared.graphs)
         self.guard = Guard.from_settings(settings, self.graphs)
         self.cache = protocol.ResultCache(settings.result_cache_size)
-        self.costs = CostMemo(settings.inprocess_max_ms, slots=(os.cpu_count() or 2) // max(1, int(settings.workers)))
+        self.costs = CostMemo(settings.inprocess_max_ms, slots=settings.cpu_share())
         self.rendered: dict = {}     # fixed responses (service description, graph store)
         self._lock = threading.Lock()
         self._pid = None

@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 SPARE_EXECUTORS = 2     # idle executors kept warm per worker
 #: Busy executors a worker keeps before queries queue for one (None: its share of the CPUs,
-#: os.cpu_count() // workers, at least 1): a few executors whose stores stay in the CPU caches
+#: Settings.cpu_share(): os.cpu_count() // workers, at least 1): a few executors whose stores stay in the CPU caches
 #: beat many cold ones.  Executors on a job for over STUCK_AFTER seconds do not count, and no
 #: query queues longer than that: it gets a new executor then, up to max_concurrent_queries.
 SOFT_EXECUTORS = None
@@ -114,7 +114,7 @@ class ExecutorPool:
         self._args = (str(nquads_path), tuple(graphs), settings, not settings.service_allowlist)
         self._max = max(1, int(settings.max_concurrent_queries))
         self._spares = min(SPARE_EXECUTORS, self._max)
-        soft = SOFT_EXECUTORS or (os.cpu_count() or 2) // max(1, int(settings.workers))
+        soft = SOFT_EXECUTORS or settings.cpu_share()
         self._soft = max(1, min(soft, self._max))
         self._long = 0           # executors reniced on a long query (not counted against the soft cap)
         self._cond = threading.Condition()

@@ -50,6 +50,11 @@ class Settings:
     inprocess_max_ms: float = _setting(25.0, "A query whose exact text (same dataset, parameters and format) already finished in an executor within this many ms runs in the web worker itself from then on, skipping the hop (the data is read-only, so it repeats the same work); 0: every query runs in an executor.")
     result_cache_size: int = _setting(0, "Entries in the per-worker result cache keyed by (query, format, dataset, dataset version); 0 turns it off.")
 
+    def cpu_share(self) -> int:
+        """This machine's CPUs per gunicorn worker, at least 1: how many queries one worker keeps
+        evaluating at once (busy executors, and quick queries in the worker itself)."""
+        return max(1, (os.cpu_count() or 2) // max(1, int(self.workers)))
+
     @classmethod
     def help(cls) -> list[tuple[str, object, str]]:
         """(name, default, help) for every setting, in declaration order."""
