@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from clusterkg.app import create_app
+from clusterkg.app import create_app, create_service
+from clusterkg.settings import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures" / "endpoint"
 BASE = "https://w3id.org/clusterkg/"
@@ -50,6 +51,21 @@ def make_app(endpoint_settings):
     yield make
     for app in apps:
         app.extensions["clusterkg"].close()
+
+
+@pytest.fixture
+def make_service(endpoint_settings):
+    """The one service (guard, cache, embedded backend) over the fixture, as the CLI builds it."""
+    services = []
+
+    def make(**overrides):
+        service = create_service(Settings.load(**{**endpoint_settings, **overrides}))
+        services.append(service)
+        return service
+
+    yield make
+    for service in services:
+        service.close()
 
 
 @pytest.fixture

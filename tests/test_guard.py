@@ -10,7 +10,6 @@ import pytest
 
 from clusterkg.errors import ClusterkgError
 from clusterkg.guard import Guard
-from clusterkg.store import LocalStore
 from conftest import GRAPHS, error_of
 
 GUARD = Guard(graphs=GRAPHS.values(), max_nesting_depth=50)
@@ -113,35 +112,24 @@ def test_unterminated_string_is_refused():
 
 
 # --- the canary: nothing is ever fetched ------------------------------------------------------
-def local_store(prepared_path, **kw):
-    store = ox.Store()
-    store.load(path=str(prepared_path), format=ox.RdfFormat.N_QUADS)
-    return LocalStore(store, GRAPHS.values(), guard=Guard(graphs=GRAPHS.values(), **kw))
-
-
-@pytest.fixture
-def nquads(make_app):
-    return make_app().extensions["clusterkg"].prepared.nquads_path
-
-
-def test_local_store_never_contacts_the_canary(nquads, canary):
-    store = local_store(nquads)
+def test_the_service_never_contacts_the_canary(make_service, canary):
+    service = make_service()
     for query in service_forms(canary.url) + [f"SELECT * FROM <{canary.url}x> WHERE {{ ?s ?p ?o }}",
                                               f"SELECT * FROM NAMED <{canary.url}x> WHERE {{ ?s ?p ?o }}"]:
         with pytest.raises(ClusterkgError):
-            store.query(query)
+            service.answer(query)
     with pytest.raises(ClusterkgError):
-        store.query("SELECT * WHERE { ?s ?p ?o }", default_graph_uris=[canary.url])
+        service.answer("SELECT * WHERE { ?s ?p ?o }", default_graphs=[canary.url])
     # GRAPH <url> is pattern matching over the graphs held, never a fetch
-    assert b'"boolean":false' in store.query(f"ASK {{ GRAPH <{canary.url}> {{ ?s ?p ?o }} }}").body
+    assert b'"boolean":false' in service.answer(f"ASK {{ GRAPH <{canary.url}> {{ ?s ?p ?o }} }}").body
     canary.assert_untouched()
 
 
-def test_the_canary_does_see_an_allowlisted_service(nquads, canary):
+def test_the_canary_does_see_an_allowlisted_service(make_service, canary):
     """Positive control: the same query reaches the canary once its host is allowlisted."""
-    store = local_store(nquads, service_allowlist=(f"127.0.0.1:{canary.port}",))
+    service = make_service(service_allowlist=(f"127.0.0.1:{canary.port}",))
     with pytest.raises(ClusterkgError):  # the canary answers nothing SPARQL-like
-        store.query(f"SELECT * WHERE {{ SERVICE <{canary.url}> {{ ?s ?p ?o }} }}")
+        service.answer(f"SELECT * WHERE {{ SERVICE <{canary.url}> {{ ?s ?p ?o }} }}")
     canary.sock.settimeout(0.1)
     import time
     time.sleep(0.3)
@@ -170,7 +158,7 @@ def test_endpoint_never_contacts_the_canary(client, canary):
 
 
 def _try_connect(port, result):
-    from clusterkg.executor_process import _drop_network
+    from clusterkg.backends.executor_process import _drop_network
     _drop_network()
     try:
         socket.create_connection(("127.0.0.1", port), timeout=1).close()

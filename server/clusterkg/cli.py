@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from . import formats
 from .errors import ClusterkgError
 from .settings import Settings
 
@@ -101,18 +102,20 @@ def export(ctx, fmt, inferred, output):
 @main.command()
 @click.argument("query_or_file")
 @click.option("--format", "fmt", default=None,
-              type=click.Choice(["json", "xml", "csv", "tsv", "turtle", "ntriples", "nquads", "trig", "jsonld", "rdfxml"]),
+              type=click.Choice(formats.names()),
               help="Result format (default: json for SELECT/ASK, turtle for CONSTRUCT/DESCRIBE).")
 @click.pass_context
 def query(ctx, query_or_file, fmt):
     """Run a SPARQL query (text, or the path of a .rq file) over the local dataset."""
-    from . import dataset
-    from .store import LocalStore
+    from .app import create_service
 
     path = Path(query_or_file)
     text = path.read_text(encoding="utf-8") if path.suffix == ".rq" or path.is_file() else query_or_file
-    store = LocalStore.from_prepared(dataset.prepare(_settings(ctx)))
-    answer = store.query(text, fmt)
+    service = create_service(_settings(ctx))  # the endpoint's own service: same rules, limits and caps
+    try:
+        answer = service.answer(text, format=fmt)
+    finally:
+        service.close()
     sys.stdout.buffer.write(answer.body)
     sys.stdout.buffer.flush()
     if answer.truncated:

@@ -28,13 +28,9 @@ from .settings import Settings
 
 log = logging.getLogger(__name__)
 
-BASE = "https://w3id.org/clusterkg/"
-GRAPH_ONTOLOGY = BASE + "graph/ontology"
-GRAPH_DATA = BASE + "graph/data"
-GRAPH_LINKS = BASE + "graph/links"
-GRAPH_INFERRED = BASE + "graph/inferred"
-ASSERTED_GRAPHS = (GRAPH_ONTOLOGY, GRAPH_DATA, GRAPH_LINKS)
-ALL_GRAPHS = ASSERTED_GRAPHS + (GRAPH_INFERRED,)
+# the graph IRIs are defined once, in namespaces; imported here for the loaders and the tests
+from .namespaces import (ALL_GRAPHS, ASSERTED_GRAPHS, GRAPH_DATA, GRAPH_INFERRED,  # noqa: F401
+                         GRAPH_LINKS, GRAPH_ONTOLOGY)
 
 #: Bump when the inference or the noise filter changes, so old caches are not reused.
 PIPELINE_VERSION = "1"

@@ -55,9 +55,9 @@ def export(prepared: Prepared, fmt: str, out: IO[bytes], *, inferred: bool = Fal
 
 def open_store(prepared: Prepared) -> ox.Store:
     """The pyoxigraph store the endpoint's executors load, for queries of our own (.rq files)."""
-    from .store import LocalStore
+    from .backends.store import LocalStore
 
-    return LocalStore.from_prepared(prepared).store
+    return LocalStore.open(prepared.nquads_path, prepared.graphs).store
 
 
 def figure_rows(store: ox.Store) -> list[dict[str, str]]:

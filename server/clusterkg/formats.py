@@ -10,52 +10,63 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pyoxigraph import QueryResultsFormat, RdfFormat
-
 from .errors import ClusterkgError
 
 RESULTS = "results"
 GRAPH = "graph"
 _W3 = "http://www.w3.org/ns/formats/"
 
+#: How a format says in its body that a result was cut (the X-Clusterkg-Truncated header always does)
+NOTE_JSON, NOTE_XML_COMMENT, NOTE_HASH_COMMENT, NOTE_NONE = "json-member", "xml-comment", "hash-comment", "none"
+
 
 @dataclass(frozen=True)
 class Format:
     name: str
-    kind: str
-    media_type: str          # what Content-Type says
+    kind: str                # RESULTS (SELECT/ASK) or GRAPH (CONSTRUCT/DESCRIBE, dumps)
+    media_type: str          # what Content-Type says (pyoxigraph and remote stores know it too)
     accept: tuple[str, ...]  # media types that select it, the canonical one first
-    ox: object               # the pyoxigraph format
     iri: str                 # its W3C format IRI (for the service description)
     names: tuple[str, ...] = ()  # further names for ?format= / the CLI
+    suffix: str = ""         # the file suffix of a dump in this format
+    quads: bool = False      # holds named graphs (N-Quads, TriG, JSON-LD)
+    prefixes: bool = False   # declares prefixes (Turtle, TriG, RDF/XML)
+    min_row_bytes: int = 0   # results: the fewest bytes one more row adds ({} , / <result></result> / CRLF)
+    note: str = NOTE_NONE    # how the body says it was truncated
 
 
 FORMATS: tuple[Format, ...] = (
     Format("json", RESULTS, "application/sparql-results+json",
            ("application/sparql-results+json", "application/json", "text/javascript", "application/javascript"),
-           QueryResultsFormat.JSON, _W3 + "SPARQL_Results_JSON", ("srj",)),
+           _W3 + "SPARQL_Results_JSON", ("srj",), "srj", min_row_bytes=3, note=NOTE_JSON),
     Format("xml", RESULTS, "application/sparql-results+xml",
            ("application/sparql-results+xml", "application/xml", "text/xml"),
-           QueryResultsFormat.XML, _W3 + "SPARQL_Results_XML", ("srx",)),
-    Format("csv", RESULTS, "text/csv; charset=utf-8", ("text/csv",), QueryResultsFormat.CSV, _W3 + "SPARQL_Results_CSV"),
+           _W3 + "SPARQL_Results_XML", ("srx",), "srx", min_row_bytes=17, note=NOTE_XML_COMMENT),
+    Format("csv", RESULTS, "text/csv; charset=utf-8", ("text/csv",), _W3 + "SPARQL_Results_CSV", (), "csv",
+           min_row_bytes=2),
     Format("tsv", RESULTS, "text/tab-separated-values; charset=utf-8", ("text/tab-separated-values",),
-           QueryResultsFormat.TSV, _W3 + "SPARQL_Results_TSV"),
+           _W3 + "SPARQL_Results_TSV", (), "tsv", min_row_bytes=1),
     Format("turtle", GRAPH, "text/turtle; charset=utf-8", ("text/turtle", "application/x-turtle", "application/turtle"),
-           RdfFormat.TURTLE, _W3 + "Turtle", ("ttl",)),
+           _W3 + "Turtle", ("ttl",), "ttl", prefixes=True, note=NOTE_HASH_COMMENT),
     Format("ntriples", GRAPH, "application/n-triples", ("application/n-triples", "text/plain"),
-           RdfFormat.N_TRIPLES, _W3 + "N-Triples", ("nt", "n-triples")),
+           _W3 + "N-Triples", ("nt", "n-triples"), "nt", note=NOTE_HASH_COMMENT),
     Format("jsonld", GRAPH, "application/ld+json", ("application/ld+json", "application/json", "application/x-json+ld"),
-           RdfFormat.JSON_LD, _W3 + "JSON-LD", ("json-ld", "json")),
+           _W3 + "JSON-LD", ("json-ld", "json"), "jsonld", quads=True),
     Format("rdfxml", GRAPH, "application/rdf+xml", ("application/rdf+xml",),
-           RdfFormat.RDF_XML, _W3 + "RDF_XML", ("rdf", "rdf+xml", "rdf-xml", "xml", "owl")),
-    Format("trig", GRAPH, "application/trig", ("application/trig",), RdfFormat.TRIG, _W3 + "TriG"),
-    Format("nquads", GRAPH, "application/n-quads", ("application/n-quads",), RdfFormat.N_QUADS, _W3 + "N-Quads",
-           ("nq", "n-quads")),
+           _W3 + "RDF_XML", ("rdf", "rdf+xml", "rdf-xml", "xml", "owl"), "rdf", prefixes=True, note=NOTE_XML_COMMENT),
+    Format("trig", GRAPH, "application/trig", ("application/trig",), _W3 + "TriG", (), "trig",
+           quads=True, prefixes=True, note=NOTE_HASH_COMMENT),
+    Format("nquads", GRAPH, "application/n-quads", ("application/n-quads",), _W3 + "N-Quads",
+           ("nq", "n-quads"), "nq", quads=True, note=NOTE_HASH_COMMENT),
 )
 BY_KIND = {kind: tuple(f for f in FORMATS if f.kind == kind) for kind in (RESULTS, GRAPH)}
 DEFAULT = {RESULTS: BY_KIND[RESULTS][0], GRAPH: BY_KIND[GRAPH][0]}
-#: The names the CLI offers (``clusterkg query --format``).
-CLI_NAMES = ("json", "xml", "csv", "tsv", "turtle", "ntriples", "nquads", "trig", "jsonld", "rdfxml")
+BY_NAME = {f.name: f for f in FORMATS}
+
+
+def names(kind: str | None = None) -> tuple[str, ...]:
+    """The canonical names of every format (of one kind): the CLI's choices."""
+    return tuple(f.name for f in (FORMATS if kind is None else BY_KIND[kind]))
 
 
 def _names(kind: str) -> dict[str, Format]:
@@ -84,10 +95,10 @@ def by_name(name: str | None, kind: str) -> Format:
     other = GRAPH if kind == RESULTS else RESULTS
     what = "SELECT/ASK results" if kind == RESULTS else "an RDF graph (CONSTRUCT/DESCRIBE)"
     if key in _NAMES[other]:
-        raise ClusterkgError(f"format={name} cannot express {what}; use one of: "
-                             + ", ".join(f.name for f in BY_KIND[kind]) + ".", status=400, code="unknown-format")
-    raise ClusterkgError(f"Unknown format {name!r}; for {what} use one of: "
-                         + ", ".join(f.name for f in BY_KIND[kind]) + ".", status=400, code="unknown-format")
+        raise ClusterkgError("unknown-format", f"format={name} cannot express {what}; use one of: "
+                             + ", ".join(f.name for f in BY_KIND[kind]) + ".")
+    raise ClusterkgError("unknown-format", f"Unknown format {name!r}; for {what} use one of: "
+                         + ", ".join(f.name for f in BY_KIND[kind]) + ".")
 
 
 def _parse_accept(header: str) -> list[tuple[str, str, float, int]]:
@@ -153,9 +164,8 @@ def choose(format_param: str | None, accept: str | None, kind: str) -> Format:
     fmt = negotiate(accept, kind)
     if fmt is None:
         raise ClusterkgError(
-            f"Not acceptable: nothing in Accept: {accept} can express "
+            "not-acceptable", f"Not acceptable: nothing in Accept: {accept} can express "
             + ("SELECT/ASK results" if kind == RESULTS else "an RDF graph")
             + ". Offered: " + ", ".join(f.accept[0] for f in BY_KIND[kind])
-            + " (or pass format=" + "|".join(f.name for f in BY_KIND[kind]) + ").",
-            status=406, code="not-acceptable")
+            + " (or pass format=" + "|".join(f.name for f in BY_KIND[kind]) + ").")
     return fmt

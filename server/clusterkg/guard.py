@@ -4,8 +4,9 @@ pyoxigraph evaluates ``SERVICE <url>`` by fetching the URL, parses updates only 
 ``Store.update`` (which clusterkg never calls) and overflows its stack on queries nested a few
 thousand levels deep.  So before a query is parsed, a small SPARQL lexer walks it once:
 
-* strings (all four quote forms), IRIs and comments are skipped as whole tokens, so a keyword
-  inside ``"… SERVICE …"``, ``<http://x/SERVICE>`` or ``# SERVICE`` is not one;
+* strings (all four quote forms), language tags, IRIs and comments are skipped as whole tokens,
+  so a keyword inside ``"… SERVICE …"``, ``"x"@add``, ``<http://x/SERVICE>`` or ``# SERVICE`` is
+  not one;
 * keywords are matched case-insensitively as bare words; any bare word *containing* ``SERVICE``
   counts (``SERVICEsilent`` …), so the lexer errs towards refusing;
 * prefixed names stop at a dot, variables at any non-name character, comments at any line
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 from .errors import ClusterkgError
+from .namespaces import BASE as BASE_IRI
 
 RESULTS_FORMS = frozenset({"SELECT", "ASK"})
 GRAPH_FORMS = frozenset({"CONSTRUCT", "DESCRIBE"})
@@ -40,6 +42,7 @@ _TOKEN = re.compile(
               |\"\"\"(?:(?:"|"")?(?:[^"\\]|\\.))*\"\"\"
               |'(?:[^'\\\n\r]|\\.)*'
               |"(?:[^"\\\n\r]|\\.)*")
+  | (?P<langtag>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
   | (?P<var>[?$][\w\u00b7\u0300-\u036f\u203f\u2040]+)
   | (?P<pname>(?:[^\W\d_][\w\-\u00b7]*)?:
               (?:(?:[\w:]|%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?\#@%])
@@ -74,8 +77,8 @@ class Checked:
         return bool(self.from_graphs or self.from_named)
 
 
-def refused(status: int, code: str, message: str) -> ClusterkgError:
-    return ClusterkgError(message, status=status, code=code)
+def refused(code: str, message: str) -> ClusterkgError:
+    return ClusterkgError(code, message)
 
 
 def _unescape_iri(text: str) -> str:
@@ -104,7 +107,7 @@ class Guard:
     def check_length(self, text: str) -> None:
         if len(text) > self.max_query_length or (len(text) * 4 > self.max_query_length
                                                   and len(text.encode("utf-8", "surrogatepass")) > self.max_query_length):
-            raise refused(413, "query-too-long",
+            raise refused("query-too-long",
                           f"The query is longer than this endpoint accepts ({self.max_query_length} bytes, "
                           "setting max_query_length).")
 
@@ -129,7 +132,7 @@ class Guard:
         """Protocol dataset parameters (and FROM clauses) may only name graphs this endpoint holds."""
         for uri in uris:
             if uri not in self.graphs:
-                raise refused(400, "unknown-graph",
+                raise refused("unknown-graph",
                               f"Unknown graph <{uri}>: this endpoint holds only "
                               + ", ".join(f"<{g}>" for g in sorted(self.graphs))
                               + ". It never fetches graphs from elsewhere.")
@@ -147,18 +150,18 @@ class Guard:
             if kind == "open":
                 depth += 1
                 if depth > max_depth:
-                    raise refused(400, "query-too-deep",
+                    raise refused("query-too-deep",
                                   f"The query nests brackets more than {max_depth} levels deep "
                                   "(setting max_nesting_depth).")
             elif kind == "close":
                 depth -= 1
             elif kind == "other" and value in "\"'":
-                raise refused(400, "malformed-query",
+                raise refused("malformed-query",
                               f"Malformed query: unterminated string starting at character {m.start() + 1}.")
             tokens.append((kind, value))
 
         prefixes: dict[str, str] = {}
-        base: str | None = None
+        base: str | None = BASE_IRI  # what the engine resolves relative IRIs against
         form: str | None = None
         from_graphs: list[str] = []
         from_named: list[str] = []
@@ -169,7 +172,7 @@ class Guard:
             if kind == "word":
                 upper = value.upper()
                 if upper in UPDATE_KEYWORDS:
-                    raise refused(403, "read-only",
+                    raise refused("read-only",
                                   f"This endpoint is read-only: SPARQL Update ({upper}) is refused.")
                 if "SERVICE" in upper:
                     self._check_service(tokens, i, upper, prefixes, base)
@@ -188,7 +191,7 @@ class Guard:
                     j = i + 2 if named else i + 1
                     iri = self._resolve(tokens[j] if j < n else None, prefixes, base)
                     if iri is None:
-                        raise refused(400, "malformed-query", "Malformed query: FROM must be followed by a graph IRI.")
+                        raise refused("malformed-query", "Malformed query: FROM must be followed by a graph IRI.")
                     (from_named if named else from_graphs).append(iri)
                     i = j
             i += 1
@@ -197,23 +200,23 @@ class Guard:
 
     def _check_service(self, tokens, i, upper, prefixes, base) -> None:
         if upper != "SERVICE":
-            raise refused(403, "service-refused", "This endpoint does not run federated queries (SERVICE).")
+            raise refused("service-refused", "This endpoint does not run federated queries (SERVICE).")
         j = i + 1
         if j < len(tokens) and tokens[j][0] == "word" and tokens[j][1].upper() == "SILENT":
             j += 1
         target = tokens[j] if j < len(tokens) else None
         if not self.service_allowlist:
-            raise refused(403, "service-refused",
+            raise refused("service-refused",
                           "This endpoint does not run federated queries: SERVICE is refused "
                           "(setting service_allowlist is empty). It never contacts a host a query names.")
         if target is not None and target[0] == "var":
-            raise refused(403, "service-refused",
+            raise refused("service-refused",
                           f"SERVICE with a variable ({target[1]}) is refused: only the hosts in "
                           "service_allowlist may be queried, so the IRI must be written out.")
         iri = self._resolve(target, prefixes, base)
         host = _host_of(iri) if iri else None
         if host is None or not (host[0] in self.service_allowlist or f"{host[0]}:{host[1]}" in self.service_allowlist):
-            raise refused(403, "service-refused",
+            raise refused("service-refused",
                           f"SERVICE <{iri or '?'}> is refused: its host is not in service_allowlist "
                           f"({', '.join(sorted(self.service_allowlist))}).")
 

@@ -1,17 +1,24 @@
-"""The prefixes clusterkg writes in Turtle/TriG output and offers to queries (see docs/MODEL.md)."""
+"""The names clusterkg uses, each defined once: the prefix table and the named graphs.
+
+``PREFIXES`` is what Turtle/TriG/RDF-XML output declares (the graph store, the query answers, the
+export) and what validation reports shorten IRIs with (see docs/MODEL.md).  ``GRAPHS`` lists the
+named graphs of the dataset, in order, with what each holds (the service description and the docs
+say it from here).
+"""
 from __future__ import annotations
 
-ID = "https://w3id.org/clusterkg/id/"
+BASE = "https://w3id.org/clusterkg/"
+ID = BASE + "id/"
 
 PREFIXES: dict[str, str] = {
-    "ck": "https://w3id.org/clusterkg/ontology#",
-    "ckshape": "https://w3id.org/clusterkg/shapes#",
+    "ck": BASE + "ontology#",
+    "ckshape": BASE + "shapes#",
     **{kind: f"{ID}{kind}/" for kind in (
         "cluster", "complex", "place", "actor", "council", "field", "goal", "task", "outcome",
         "figure", "indicator", "unit", "role", "group", "code", "scheme", "source", "linkset",
     )},
     "ckds": ID + "dataset/",
-    "ckgraph": "https://w3id.org/clusterkg/graph/",
+    "ckgraph": BASE + "graph/",
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
     "owl": "http://www.w3.org/2002/07/owl#",
@@ -27,3 +34,24 @@ PREFIXES: dict[str, str] = {
     "wgs": "http://www.w3.org/2003/01/geo/wgs84_pos#",
     "void": "http://rdfs.org/ns/void#",
 }
+
+# --- the named graphs ---------------------------------------------------------------------------
+GRAPH_ONTOLOGY = BASE + "graph/ontology"
+GRAPH_DATA = BASE + "graph/data"
+GRAPH_LINKS = BASE + "graph/links"
+GRAPH_INFERRED = BASE + "graph/inferred"
+
+#: every named graph, in order, with what it holds
+GRAPHS: dict[str, str] = {
+    GRAPH_ONTOLOGY: "The clusterkg ontology (ontology/*.ttl).",
+    GRAPH_DATA: "The clusters, actors, goals, tasks, outcomes and figures of the source article (data/clusters.ttl).",
+    GRAPH_LINKS: "Places, region codes, geometries, industrial complexes and links to external datasets (data/links.ttl).",
+    GRAPH_INFERRED: "The OWL-RL closure of the other graphs, minus what is asserted and minus noise.",
+}
+ASSERTED_GRAPHS = (GRAPH_ONTOLOGY, GRAPH_DATA, GRAPH_LINKS)
+ALL_GRAPHS = tuple(GRAPHS)
+
+
+def used_prefixes(data: bytes) -> dict[str, str]:
+    """The prefixes whose namespace occurs in ``data`` (so a small answer declares only those)."""
+    return {prefix: ns for prefix, ns in PREFIXES.items() if ns.encode() in data}

@@ -14,26 +14,23 @@ without the CLI (the tests start the live server this way).
 from __future__ import annotations
 
 import argparse
-import json
 
 from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
 from gunicorn.workers.gthread import ThreadWorker
 
-from . import balance
+from . import balance, errors
 from .balance import AcceptBalance
 from .settings import Settings
 
-_CODES = {400: "bad-request", 403: "forbidden", 414: "uri-too-long", 417: "expectation-failed",
-          431: "headers-too-large", 500: "internal-error", 501: "not-implemented"}
-
 
 def _write_json_error(sock, status_int, reason, mesg):
+    """gunicorn's own HTTP errors (a malformed request it never hands to the app), in our shape."""
     message = mesg or reason
     if status_int == 414:
         message += ". Send long queries by POST (application/sparql-query or a form body)."
-    body = json.dumps({"error": {"status": status_int, "code": _CODES.get(status_int, "http-error"),
-                                 "message": message}}).encode("utf-8")
+    exc = errors.for_status(status_int, message)
+    body = errors.json_body(exc.status, exc.code, exc.message)
     head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
             f"Access-Control-Allow-Origin: *\r\nContent-Length: {len(body)}\r\n\r\n")
     gunicorn_util.write_nonblock(sock, head.encode("latin-1") + body)
@@ -83,9 +80,9 @@ class Worker(ThreadWorker):
 
 
 def _post_worker_init(worker) -> None:
-    endpoint = worker.wsgi.extensions.get("clusterkg")
-    if endpoint is not None:
-        endpoint.warm()
+    service = worker.wsgi.extensions.get("clusterkg")
+    if service is not None:
+        service.warm()
 
 
 class Server(BaseApplication):

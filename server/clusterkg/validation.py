@@ -156,7 +156,7 @@ def validate_graph(data: Graph, shapes: Graph, ontology: Graph | None = None) ->
         data, shacl_graph=shapes, ont_graph=ontology, inference="none",
         allow_warnings=True, allow_infos=True, meta_shacl=False, advanced=False)
     if not isinstance(report_graph, Graph):  # pyshacl returns a ValidationFailure for a broken shape
-        raise ClusterkgError(f"the SHACL shapes cannot be used: {report_graph}", code="bad-shapes")
+        raise ClusterkgError("bad-shapes", f"the SHACL shapes cannot be used: {report_graph}")
     results = sorted(_results(report_graph, shapes), key=Result.sort_key)
     return Report(bool(conforms), results, time.perf_counter() - start, (), count_shapes(shapes),
                   len(data), report_graph)

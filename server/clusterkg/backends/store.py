@@ -1,58 +1,43 @@
-"""The in-process query API: a pyoxigraph Store of the prepared N-Quads, guarded and capped.
+"""The embedded store: a pyoxigraph Store of the prepared N-Quads, evaluated with the caps.
 
-    store = LocalStore.from_prepared(dataset.prepare(settings), settings)
-    answer = store.query("SELECT …", "csv")        # Answer(media_type, body, truncated, truncation)
+    store = LocalStore.open(prepared.nquads_path, prepared.graphs, settings)
+    answer = store.query("SELECT …", formats.BY_NAME["csv"])   # Answer(media_type, body, truncated, …)
 
-The CLI (``clusterkg query``) uses it directly and the server's executor processes run exactly
-this code, so both refuse updates and SERVICE the same way (``guard.Guard``).
+The embedded backend's executor processes run this code, and so does the web worker for queries
+known to be quick (``placement``).  It evaluates what the service (``service.Service``) has already
+checked: the guard's rules are not repeated here.
 
-Results are serialised by pyoxigraph only: SELECT results first as TSV (one row per line, so
-the rows can be counted and cut as they stream), CONSTRUCT/DESCRIBE as N-Triples (one triple a
-line); the lines kept are then re-serialised natively into the requested format.  A result over
-``max_result_rows`` or ``max_response_bytes`` is cut at a row (triple) boundary and
-``Answer.truncation`` says which cap cut it (``rows=10000`` / ``bytes=20000000``).
+Results are serialised by pyoxigraph only.  A small SELECT result is serialised straight into the
+requested format; a large one (or a graph) is first written as TSV (N-Triples), one row (triple) per
+line, so the rows can be counted and cut as they stream, and the lines kept are re-serialised
+natively into the requested format.  A result over ``max_result_rows`` or ``max_response_bytes`` is
+cut at a row (triple) boundary and ``Answer.truncation`` says which cap cut it (``rows=10000`` /
+``bytes=20000000``).
 """
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from . import formats
-from .errors import ClusterkgError
-from .guard import Guard
+from .. import formats
+from ..errors import ClusterkgError
+from ..namespaces import BASE as BASE_IRI  # relative IRIs in a query resolve against it (docs/ENDPOINT.md)
+from ..namespaces import used_prefixes
+from .base import Answer
 
 _TSV = ox.QueryResultsFormat.TSV
 _NT = ox.RdfFormat.N_TRIPLES
 _NOTE_RESERVE = 400  # bytes kept free for the truncation note
-#: the fewest bytes one more row adds to a SELECT result in each format ({} , / <result></result> / CRLF)
-_MIN_ROW_BYTES = {"json": 3, "xml": 17, "csv": 2, "tsv": 1}
-
-#: Prefixes the Turtle/TriG output declares (the model's namespaces and the common vocabularies).
-PREFIXES = {
-    "ck": "https://w3id.org/clusterkg/ontology#",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "prov": "http://www.w3.org/ns/prov#",
-    "org": "http://www.w3.org/ns/org#",
-    "qb": "http://purl.org/linked-data/cube#",
-}
 
 
-@dataclass(frozen=True)
-class Answer:
-    media_type: str
-    body: bytes
-    truncated: bool = False
-    truncation: str = ""   # e.g. "rows=10000": the value of the X-Clusterkg-Truncated header
-    seconds: float | None = None  # evaluation time, where an executor measured it
+def ox_format(fmt: formats.Format):
+    """The pyoxigraph format of a registry format (found by its media type)."""
+    if fmt.kind == formats.RESULTS:
+        return ox.QueryResultsFormat.from_media_type(fmt.media_type)
+    return ox.RdfFormat.from_media_type(fmt.media_type)
 
 
 class _Enough(Exception):
@@ -103,62 +88,76 @@ class _LineWriter:
 
 
 class LocalStore:
-    """A guarded, capped pyoxigraph store of every named graph (default graph = their union)."""
+    """A capped pyoxigraph store of every named graph (default graph = their union)."""
 
-    def __init__(self, store: ox.Store, graphs, *, guard: Guard | None = None,
-                 max_result_rows: int | None = None, max_response_bytes: int | None = None):
+    def __init__(self, store: ox.Store, graphs, *, max_result_rows: int | None = None,
+                 max_response_bytes: int | None = None):
         self.store = store
         self.graphs = tuple(graphs)
-        self.guard = guard or Guard(graphs=self.graphs)
         self.max_result_rows = max_result_rows
         self.max_response_bytes = max_response_bytes
 
     @classmethod
-    def from_nquads(cls, path, graphs, settings=None) -> "LocalStore":
+    def open(cls, path, graphs, settings=None) -> "LocalStore":
+        """The store of an N-Quads file; ``settings`` adds its row and byte caps."""
         store = ox.Store()
-        store.load(path=str(path), format=ox.RdfFormat.N_QUADS)
-        if settings is None:  # the CLI: same guard, no row or byte caps
+        store.load(path=str(Path(path)), format=ox.RdfFormat.N_QUADS)
+        if settings is None:
             return cls(store, graphs)
-        return cls(store, graphs, guard=Guard.from_settings(settings, graphs),
-                   max_result_rows=settings.max_result_rows, max_response_bytes=settings.max_response_bytes)
-
-    @classmethod
-    def from_prepared(cls, prepared, settings=None) -> "LocalStore":
-        """A store loaded from ``prepared.nquads_path``; ``settings`` adds its caps and allowlist."""
-        return cls.from_nquads(Path(prepared.nquads_path), prepared.graphs, settings)
+        return cls(store, graphs, max_result_rows=settings.max_result_rows,
+                   max_response_bytes=settings.max_response_bytes)
 
     # --- querying -------------------------------------------------------------------------------
-    def query(self, text: str, result_format: str | None = None,
-              default_graph_uris=None, named_graph_uris=None) -> Answer:
-        """Run one query; ``result_format`` is a format name (``formats.CLI_NAMES``) or None."""
-        checked = self.guard.check_query(text)
-        default_graph_uris = tuple(default_graph_uris or ())
-        named_graph_uris = tuple(named_graph_uris or ())
-        self.guard.check_graphs(default_graph_uris + named_graph_uris)
-        fmt = formats.by_name(result_format, checked.kind)
-        kwargs: dict = {}
-        if default_graph_uris or named_graph_uris:
+    def query(self, text: str, fmt: formats.Format, default_graphs=(), named_graphs=(),
+              union_default: bool = True) -> Answer:
+        """Run one (already checked) query into ``fmt``, within the caps.
+
+        ``default_graphs``/``named_graphs`` are the protocol's dataset; without them the default
+        graph is the union of the named graphs when ``union_default`` (the query names no dataset).
+        """
+        kwargs: dict = {"base_iri": BASE_IRI}
+        if default_graphs or named_graphs:
             # The protocol's dataset replaces the query's FROM/FROM NAMED (SPARQL 1.1 Protocol 2.1.4);
             # with only named graphs given, the default graph is empty (SPARQL 1.1 Query 13.2).
-            kwargs["default_graph"] = [ox.NamedNode(u) for u in default_graph_uris] or ox.DefaultGraph()
-            kwargs["named_graphs"] = [ox.NamedNode(u) for u in named_graph_uris]
-        elif not checked.has_dataset:
+            kwargs["default_graph"] = [ox.NamedNode(u) for u in default_graphs] or ox.DefaultGraph()
+            kwargs["named_graphs"] = [ox.NamedNode(u) for u in named_graphs]
+        elif union_default:
             kwargs["use_default_graph_as_union"] = True
         try:
             result = self.store.query(text, **kwargs)
         except SyntaxError as exc:
-            raise ClusterkgError(f"Malformed query: {exc}", status=400, code="malformed-query") from None
+            raise ClusterkgError("malformed-query", f"Malformed query: {exc}") from None
         except (ValueError, OSError, RuntimeError) as exc:
-            raise ClusterkgError(f"The query could not be evaluated: {exc}", status=400, code="query-error") from None
+            raise ClusterkgError("query-error", f"The query could not be evaluated: {exc}") from None
         try:
-            if isinstance(result, ox.QuerySolutions) and fmt.kind == formats.RESULTS and fmt.ox != _TSV:
+            if isinstance(result, ox.QuerySolutions) and fmt.kind == formats.RESULTS and fmt.name != "tsv":
                 small = self._small(result, fmt)
                 if small is not None:
                     return small
                 result = self.store.query(text, **kwargs)  # a large result: again, counting rows
             return self._shape(result, fmt)
         except (ValueError, OSError, RuntimeError) as exc:  # evaluation continues while serialising
-            raise ClusterkgError(f"The query could not be evaluated: {exc}", status=400, code="query-error") from None
+            raise ClusterkgError("query-error", f"The query could not be evaluated: {exc}") from None
+
+    def count_triples(self) -> dict:
+        """Triples per named graph, and (key None) in the default graph, their union."""
+        from .. import named_queries
+
+        counts = {str(row["graph"].value): int(row["triples"].value)
+                  for row in self.store.query(named_queries.load("stats-graphs"))}
+        union = self.store.query(named_queries.load("count-union"), use_default_graph_as_union=True)
+        counts[None] = int(next(iter(union))["triples"].value)
+        return counts
+
+    def dump(self, graph: str | None, fmt: formats.Format) -> bytes:
+        """One named graph, or (None) the default graph, their union, whole: no caps apply."""
+        if graph is None:
+            triples = list(self.store.query("CONSTRUCT WHERE { ?s ?p ?o }", use_default_graph_as_union=True))
+            items = [ox.Quad(t.subject, t.predicate, t.object) for t in triples] if fmt.quads else triples
+        else:
+            quads = list(self.store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
+            items = quads if fmt.quads else [q.triple for q in quads]
+        return serialize(items, fmt)
 
     def _small(self, solutions, fmt: formats.Format) -> Answer | None:
         """The common case at native speed: SELECT results serialised straight into ``fmt``.
@@ -170,14 +169,14 @@ class LocalStore:
         """
         caps = []
         if self.max_result_rows is not None:
-            caps.append(_MIN_ROW_BYTES[fmt.name] * (self.max_result_rows + 1))
+            caps.append(fmt.min_row_bytes * (self.max_result_rows + 1))
         if self.max_response_bytes is not None:
             caps.append(self.max_response_bytes)
         if not caps:
-            return Answer(fmt.media_type, solutions.serialize(format=fmt.ox))
+            return Answer(fmt.media_type, solutions.serialize(format=ox_format(fmt)))
         writer = _LineWriter(None, min(caps) - 1)
         try:
-            solutions.serialize(writer, format=fmt.ox)
+            solutions.serialize(writer, format=ox_format(fmt))
         except _Enough:
             return None
         except OSError:
@@ -190,18 +189,19 @@ class LocalStore:
         if isinstance(result, ox.QueryBoolean):
             if fmt.kind != formats.RESULTS:
                 fmt = formats.DEFAULT[formats.RESULTS]
-            return Answer(fmt.media_type, result.serialize(format=fmt.ox))
+            return Answer(fmt.media_type, result.serialize(format=ox_format(fmt)))
         if isinstance(result, ox.QuerySolutions):
             if fmt.kind != formats.RESULTS:
-                raise ClusterkgError(f"format {fmt.name} cannot express SELECT results.", status=400, code="unknown-format")
+                raise ClusterkgError("unknown-format", f"format {fmt.name} cannot express SELECT results.")
             rows = self.max_result_rows
             text, cut = self._capture(result, _TSV, None if rows is None else rows + 1)  # + the header line
-            convert = None if fmt.ox == _TSV else (lambda data: ox.parse_query_results(data, format=_TSV).serialize(format=fmt.ox))
+            convert = None if fmt.name == "tsv" else (
+                lambda data: ox.parse_query_results(data, format=_TSV).serialize(format=ox_format(fmt)))
         else:
             if fmt.kind != formats.GRAPH:
-                raise ClusterkgError(f"format {fmt.name} cannot express an RDF graph.", status=400, code="unknown-format")
+                raise ClusterkgError("unknown-format", f"format {fmt.name} cannot express an RDF graph.")
             text, cut = self._capture(result, _NT, self.max_result_rows)
-            convert = None if fmt.ox == _NT else (lambda data: _reserialize(data, fmt))
+            convert = None if fmt.name == "ntriples" else (lambda data: serialize(ox.parse(data, format=_NT), fmt, data))
         body = text if convert is None else convert(text)
         header_lines = 1 if fmt.kind == formats.RESULTS else 0
         limit = self.max_response_bytes
@@ -247,13 +247,15 @@ class LocalStore:
         return best
 
 
-def _reserialize(ntriples: bytes, fmt: formats.Format) -> bytes:
-    """N-Triples to the requested RDF format; Turtle/TriG declare the known prefixes they use."""
-    quads = ox.parse(ntriples, format=_NT)
-    if fmt.name in ("turtle", "trig"):
-        used = {p: ns for p, ns in PREFIXES.items() if ns.encode() in ntriples}
-        return ox.serialize(quads, format=fmt.ox, prefixes=used)
-    return ox.serialize(quads, format=fmt.ox)
+def serialize(items, fmt: formats.Format, plain: bytes | None = None) -> bytes:
+    """Triples or quads in ``fmt``; a format with prefixes declares those of the one prefix table
+    (``namespaces.PREFIXES``) that its data uses (``plain``: the same data as N-Triples/N-Quads)."""
+    items = list(items)
+    if not fmt.prefixes:
+        return ox.serialize(items, format=ox_format(fmt))
+    if plain is None:
+        plain = ox.serialize(items, format=ox.RdfFormat.N_QUADS if fmt.quads else _NT)
+    return ox.serialize(items, format=ox_format(fmt), prefixes=used_prefixes(plain))
 
 
 def _note(body: bytes, fmt: formats.Format, truncation: str) -> bytes:
@@ -262,15 +264,15 @@ def _note(body: bytes, fmt: formats.Format, truncation: str) -> bytes:
     setting = "max_result_rows" if what == "rows" else "max_response_bytes"
     message = (f"Result truncated: it exceeded this endpoint's limit of {limit} "
                f"{'rows' if what == 'rows' else 'bytes'} (setting {setting}). Add LIMIT/OFFSET to page through it.")
-    if fmt.name == "json":
+    if fmt.note == formats.NOTE_JSON:
         note = json.dumps({"truncated": True, "limit": truncation, "message": message}).encode()
         return body[:body.rindex(b"}")] + b',"clusterkg":' + note + b"}"
-    if fmt.name in ("xml", "rdfxml"):
+    if fmt.note == formats.NOTE_XML_COMMENT:
         comment = f"<!-- clusterkg: {message} -->\n".encode()
         if body.startswith(b"<?xml"):
             end = body.index(b"?>") + 2
             return body[:end] + b"\n" + comment + body[end:].lstrip(b"\n")
         return comment + body
-    if fmt.name in ("turtle", "trig", "ntriples", "nquads"):
+    if fmt.note == formats.NOTE_HASH_COMMENT:
         return f"# clusterkg: {message}\n".encode() + body
     return body  # CSV, TSV, JSON-LD: the X-Clusterkg-Truncated header says it

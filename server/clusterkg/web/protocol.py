@@ -8,40 +8,35 @@ Parameters are decoded strictly: broken percent-encoding or invalid UTF-8 is a 4
 """
 from __future__ import annotations
 
-import json
 import logging
 import re
-import threading
 import time
-from collections import OrderedDict
 from functools import lru_cache
-from http import HTTPStatus
 from urllib.parse import unquote_to_bytes
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
-from . import formats, service_description
-from .errors import ClusterkgError
+from .. import errors, formats
+from ..errors import ClusterkgError
+from . import current_service, service_description
 
 bp = Blueprint("sparql", __name__)
 log = logging.getLogger(__name__)
 
 TRUNCATED_HEADER = "X-Clusterkg-Truncated"
-#: on every response (app.py adds them to Flask's; the fast path writes them itself)
+#: on every response (``http`` adds them to Flask's; the fast path writes them itself)
 CORS_HEADERS = [("Access-Control-Allow-Origin", "*"),
                 ("Access-Control-Expose-Headers", TRUNCATED_HEADER + ", Content-Type, Content-Length")]
 _BAD_PERCENT = re.compile(rb"%(?![0-9A-Fa-f]{2})")
-_CACHE_MAX_BODY = 1 << 20     # answers larger than this are not kept in the result cache
-_CACHE_MAX_TOTAL = 64 << 20    # nor more than this in all, per worker
 
 
 def read_only(what: str) -> ClusterkgError:
-    return ClusterkgError(f"This endpoint is read-only: {what} is refused. Use a query (SELECT, ASK, CONSTRUCT, "
-                          "DESCRIBE) instead.", status=403, code="read-only")
+    return ClusterkgError("read-only", f"This endpoint is read-only: {what} is refused. Use a query (SELECT, ASK, "
+                          "CONSTRUCT, DESCRIBE) instead.")
 
 
 def bad_request(message: str, code: str = "bad-request") -> ClusterkgError:
-    return ClusterkgError(message, status=400, code=code)
+    return ClusterkgError(code, message)
 
 
 def parse_urlencoded(raw: bytes, where: str) -> dict[str, list[str]]:
@@ -83,8 +78,8 @@ def first(params: dict, name: str) -> str | None:
 
 
 def body_too_large(limit: int) -> ClusterkgError:
-    return ClusterkgError(f"The request body is larger than this endpoint accepts ({limit} bytes, setting "
-                          "max_body_bytes).", status=413, code="body-too-large")
+    return ClusterkgError("body-too-large", f"The request body is larger than this endpoint accepts ({limit} bytes, "
+                          "setting max_body_bytes).")
 
 
 def _body() -> bytes:
@@ -114,13 +109,13 @@ def read_request() -> dict[str, list[str]]:
             params.setdefault(name, []).extend(values)
     elif mimetype == "application/sparql-query":
         charset = request.mimetype_params.get("charset", "utf-8")
+        if charset.strip().lower() not in ("utf-8", "utf8"):  # SPARQL 1.1 Protocol 2.1.3: UTF-8 only
+            raise ClusterkgError("unsupported-media-type", f"Unsupported charset {charset!r}: a query sent as "
+                                 "application/sparql-query must be UTF-8 (SPARQL 1.1 Protocol §2.1.3).")
         try:
-            text = _body().decode(charset)
-        except LookupError:
-            raise ClusterkgError(f"Unknown charset {charset!r} in Content-Type.", status=415,
-                                 code="unsupported-media-type") from None
+            text = _body().decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise bad_request(f"The query is not valid {charset} ({exc.reason} at byte {exc.start}).",
+            raise bad_request(f"The query is not valid UTF-8 ({exc.reason} at byte {exc.start}).",
                               "bad-encoding") from None
         if "query" in params:
             raise bad_request("Two queries: with Content-Type application/sparql-query the body is the query, "
@@ -130,85 +125,23 @@ def read_request() -> dict[str, list[str]]:
         raise read_only("SPARQL Update (application/sparql-update)")
     else:
         raise ClusterkgError(
-            f"Unsupported Content-Type {mimetype or '(none)'!r} for POST /sparql: send "
-            "application/x-www-form-urlencoded (query=…) or application/sparql-query (the query as the body).",
-            status=415, code="unsupported-media-type")
+            "unsupported-media-type", f"Unsupported Content-Type {mimetype or '(none)'!r} for POST /sparql: send "
+            "application/x-www-form-urlencoded (query=…) or application/sparql-query (the query as the body).")
     return params
 
 
-class ResultCache:
-    """An LRU of answers for one worker; key: (query, format, dataset args, dataset version).
-    At most ``size`` entries (setting result_cache_size), 1 MB each, 64 MB in all."""
-
-    def __init__(self, size: int):
-        self.size = max(0, int(size))
-        self._entries: OrderedDict = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-        self.hits = self.misses = 0
-
-    def get(self, key):
-        if not self.size:
-            return None
-        with self._lock:
-            answer = self._entries.get(key)
-            if answer is None:
-                self.misses += 1
-                return None
-            self._entries.move_to_end(key)
-            self.hits += 1
-            return answer
-
-    def put(self, key, answer) -> None:
-        if not self.size or len(answer.body) > _CACHE_MAX_BODY:
-            return
-        with self._lock:
-            old = self._entries.pop(key, None)
-            if old is not None:
-                self._bytes -= len(old.body)
-            self._entries[key] = answer
-            self._bytes += len(answer.body)
-            while len(self._entries) > self.size or self._bytes > _CACHE_MAX_TOTAL:
-                self._bytes -= len(self._entries.popitem(last=False)[1].body)
-
-
-def execute(ep, params: dict, accept: str | None, started: float):
-    """Answer the query in ``params`` (the core shared by the Flask view and the fast path)."""
+def execute(service, params: dict, accept: str | None, started: float):
+    """Answer the query in ``params`` through the service (the Flask view and the fast path)."""
     if "update" in params:
+        if "query" in params:
+            raise bad_request("A request carries either query= or update=, not both (SPARQL 1.1 Protocol §2.1).")
         raise read_only("SPARQL Update (update=)")
     queries = params["query"]
     if len(queries) > 1:
         raise bad_request(f"{len(queries)} query parameters: send exactly one.")
-    text = queries[0]
-    checked = ep.guard.check_query(text)
-    default_graphs = tuple(params.get("default-graph-uri", ()))
-    named_graphs = tuple(params.get("named-graph-uri", ()))
-    if default_graphs or named_graphs:
-        ep.guard.check_graphs(default_graphs + named_graphs)
-    fmt = formats.choose(first(params, "format"), accept, checked.kind)
-    key = (text, fmt.name, default_graphs, named_graphs, ep.version)
-    answer = ep.cache.get(key)
-    if answer is None:
-        answer = run_query(ep, key, started)
-        ep.cache.put(key, answer)
-    return answer
-
-
-def run_query(ep, key: tuple, started: float):
-    """Evaluate ``key`` = (text, format, default graphs, named graphs, dataset version): in this
-    worker if that exact query is known to be quick (``placement``), else in an executor within
-    the time limit, noting how long it took there."""
-    text, fmt, default_graphs, named_graphs, _version = key
-    costs = ep.costs
-    cost_key = costs.key(key)
-    if costs.take_slot(cost_key):
-        try:
-            return ep.local.query(text, fmt, default_graphs, named_graphs)
-        finally:
-            costs.release_slot()
-    answer = ep.pool.run(text, fmt, default_graphs, named_graphs, timeout=ep.settings.query_timeout, started=started)
-    costs.record(cost_key, text, answer.seconds)
-    return answer
+    return service.answer(queries[0], format=first(params, "format"), accept=accept,
+                          default_graphs=params.get("default-graph-uri", ()),
+                          named_graphs=params.get("named-graph-uri", ()), started=started)
 
 
 def answer_headers(answer) -> list[tuple[str, str]]:
@@ -218,24 +151,18 @@ def answer_headers(answer) -> list[tuple[str, str]]:
     return headers
 
 
-def error_body(status: int, code: str, message: str) -> bytes:
-    """The one error shape: {"error": {"status", "code", "message"}}, as application/json."""
-    return json.dumps({"error": {"status": status, "code": code, "message": message}},
-                      ensure_ascii=False).encode("utf-8")
-
-
 @bp.route("/sparql", methods=["GET", "POST"])
 def sparql():
     started = time.monotonic()
-    ep = current_app.extensions["clusterkg"]
+    service = current_service()
     params = read_request()
     if "query" not in params and "update" not in params:
         if request.method == "POST":
             raise bad_request("No query: send query=… (form) or the query as an application/sparql-query body.",
                               "missing-query")
         fmt = formats.choose(first(params, "format"), request.headers.get("Accept"), formats.GRAPH)
-        return service_description.response(ep, fmt)
-    answer = execute(ep, params, request.headers.get("Accept"), started)
+        return service_description.response(service, fmt)
+    answer = execute(service, params, request.headers.get("Accept"), started)
     return Response(answer.body, headers=answer_headers(answer))
 
 
@@ -247,9 +174,9 @@ class FastPath:
     time.  Everything else (POST, the service description, the graph store, …) goes to Flask.
     """
 
-    def __init__(self, wsgi_app, endpoint):
+    def __init__(self, wsgi_app, service):
         self.wsgi_app = wsgi_app
-        self.endpoint = endpoint
+        self.service = service
 
     def __call__(self, environ, start_response):
         method = environ.get("REQUEST_METHOD")
@@ -261,19 +188,12 @@ class FastPath:
             params = parse_query_string(raw.encode("latin-1"))
             if "query" not in params and "update" not in params:
                 return self.wsgi_app(environ, start_response)
-            answer = execute(self.endpoint, params, environ.get("HTTP_ACCEPT"), started)
+            answer = execute(self.service, params, environ.get("HTTP_ACCEPT"), started)
             status, headers, body = "200 OK", answer_headers(answer), answer.body
         except ClusterkgError as exc:
-            status, headers, body = self._error(exc.status, exc.code, exc.message)
+            status, headers, body = errors.render(exc, environ.get("HTTP_ACCEPT"))
         except Exception:
             log.exception("unexpected error on %s /sparql", method)
-            status, headers, body = self._error(500, "internal-error",
-                                                "An internal error occurred; it was logged on the server.")
+            status, headers, body = errors.render(errors.internal(), environ.get("HTTP_ACCEPT"))
         start_response(status, headers + CORS_HEADERS)
         return [b""] if method == "HEAD" else [body]
-
-    @staticmethod
-    def _error(status: int, code: str, message: str):
-        body = error_body(status, code, message)
-        return (f"{status} {HTTPStatus(status).phrase}",
-                [("Content-Type", "application/json"), ("Content-Length", str(len(body)))], body)

@@ -10,53 +10,57 @@ from __future__ import annotations
 import pyoxigraph as ox
 from flask import Response, request
 
-from . import formats
+from .. import errors, formats
+from ..backends.store import ox_format
+from ..namespaces import BASE as BASE_IRI
+from ..namespaces import GRAPHS
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
-
-_GRAPH_NOTES = {
-    "ontology": "The clusterkg ontology (ontology/*.ttl).",
-    "data": "The clusters, actors, goals, tasks, outcomes and figures of the source article (data/clusters.ttl).",
-    "links": "Places, region codes, geometries, industrial complexes and links to external datasets (data/links.ttl).",
-    "inferred": "The OWL-RL closure of the other graphs, minus what is asserted and minus noise.",
-}
 
 
 def _literal(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
+def _code(code: str) -> str:
+    """'HTTP 403 (code read-only)', from the error registry."""
+    return f"HTTP {errors.CODES[code][0]} (code {code})"
+
+
 def policy(settings) -> str:
     """The endpoint's rules in words: read-only, no outside hosts, the limits, the error shape."""
-    service = ("SERVICE is refused (HTTP 403, code service-refused): the endpoint never contacts a host a query "
+    service = (f"SERVICE is refused ({_code('service-refused')}): the endpoint never contacts a host a query "
                "names." if not settings.service_allowlist else
-               "SERVICE may name only these hosts: " + ", ".join(settings.service_allowlist) + "; any other is refused (403).")
+               "SERVICE may name only these hosts: " + ", ".join(settings.service_allowlist)
+               + f"; any other is refused ({_code('service-refused')}).")
     return (
         "Read-only: SPARQL Update by any channel (update=, application/sparql-update, an update in query=) is "
-        f"refused with HTTP 403 (code read-only). {service} "
+        f"refused with {_code('read-only')}. {service} "
         "FROM, FROM NAMED, default-graph-uri and named-graph-uri may name only the graphs listed in the dataset; "
-        "any other graph is a 400 (code unknown-graph). "
-        f"Each query may run {settings.query_timeout:g} s, else HTTP 503 (code query-timeout). "
+        f"any other graph is {_code('unknown-graph')}. "
+        f"Relative IRIs in a query resolve against <{BASE_IRI}>. "
+        f"Each query may run {settings.query_timeout:g} s, else {_code('query-timeout')}. "
         f"Results are cut at {settings.max_result_rows} rows or triples and at {settings.max_response_bytes} bytes; "
         "a cut response carries the header X-Clusterkg-Truncated (rows=N or bytes=N) and, in SPARQL JSON, a "
         "top-level \"clusterkg\" note. "
         f"Queries longer than {settings.max_query_length} bytes or bodies over {settings.max_body_bytes} bytes get "
-        f"HTTP 413; brackets nested deeper than {settings.max_nesting_depth} levels get 400 (code query-too-deep). "
+        f"HTTP 413; brackets nested deeper than {settings.max_nesting_depth} levels get {_code('query-too-deep')}. "
         "Every error is application/json: {\"error\": {\"status\": …, \"code\": …, \"message\": …}}. "
-        "The response format follows Accept (q-values honoured) or the format parameter "
-        "(json, xml, csv, tsv for SELECT/ASK; turtle, ntriples, jsonld, rdfxml, trig, nquads for graphs)."
+        "The response format follows Accept (q-values honoured) or the format parameter ("
+        + ", ".join(formats.names(formats.RESULTS)) + " for SELECT/ASK; "
+        + ", ".join(formats.names(formats.GRAPH)) + " for graphs)."
     )
 
 
-def turtle(ep, endpoint: str) -> str:
+def turtle(service, endpoint: str) -> str:
     """The description as Turtle, for the endpoint at this URL."""
-    counts = ep.graph_counts()
+    counts = service.counts()
     store_url = endpoint.rsplit("/", 1)[0] + "/rdf-graph-store"
     result_formats = ", ".join(f"<{f.iri}>" for f in formats.FORMATS)
-    features = "sd:UnionDefaultGraph" + (", sd:BasicFederatedQuery" if ep.settings.service_allowlist else "")
+    features = "sd:UnionDefaultGraph" + (", sd:BasicFederatedQuery" if service.settings.service_allowlist else "")
     named = []
-    for graph in ep.graphs:
-        note = _GRAPH_NOTES.get(graph.rsplit("/", 1)[-1], "")
+    for graph in service.graphs:
+        note = GRAPHS.get(graph, "")
         named.append(
             f"[ a sd:NamedGraph ; sd:name <{graph}> ;\n"
             f"          sd:graph [ a sd:Graph ; void:triples {counts.get(graph, 0)} ; dcterms:description {_literal(note)}@en ] ]")
@@ -73,7 +77,7 @@ def turtle(ep, endpoint: str) -> str:
     sd:resultFormat {result_formats} ;
     sd:defaultEntailmentRegime <http://www.w3.org/ns/entailment/Simple> ;
     dcterms:title "clusterkg: Korea's pilot innovation clusters as Linked Data"@en ;
-    dcterms:description {_literal(policy(ep.settings))}@en ;
+    dcterms:description {_literal(policy(service.settings))}@en ;
     rdfs:seeAlso <{store_url}> ;
     sd:defaultDataset [
         a sd:Dataset ;
@@ -85,21 +89,17 @@ def turtle(ep, endpoint: str) -> str:
 """
 
 
-def render(ep, endpoint: str, fmt: formats.Format) -> bytes:
-    key = ("service-description", endpoint, fmt.name)
-    body = ep.rendered.get(key)
-    if body is None:
-        text = turtle(ep, endpoint)
+def render(service, endpoint: str, fmt: formats.Format) -> bytes:
+    def build() -> bytes:
+        text = turtle(service, endpoint)
         if fmt.name == "turtle":
-            body = text.encode("utf-8")
-        else:
-            body = ox.serialize(ox.parse(text, format=ox.RdfFormat.TURTLE), format=fmt.ox,
-                                **({"prefixes": {"sd": SD}} if fmt.name == "trig" else {}))
-        ep.remember(key, body)
-    return body
+            return text.encode("utf-8")
+        return ox.serialize(ox.parse(text, format=ox.RdfFormat.TURTLE), format=ox_format(fmt),
+                            **({"prefixes": {"sd": SD}} if fmt.prefixes else {}))
+    return service.rendered(("service-description", endpoint, fmt.name), build)
 
 
-def response(ep, fmt: formats.Format) -> Response:
-    resp = Response(render(ep, request.base_url, fmt), content_type=fmt.media_type)
+def response(service, fmt: formats.Format) -> Response:
+    resp = Response(render(service, request.base_url, fmt), content_type=fmt.media_type)
     resp.headers["Vary"] = "Accept"
     return resp

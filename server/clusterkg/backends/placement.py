@@ -49,11 +49,11 @@ class CostMemo:
         self.executed = 0     # queries sent to an executor
 
     @staticmethod
-    def key(query: tuple) -> bytes:
-        """A 16-byte digest of (text, format, default graphs, named graphs, dataset version)."""
-        text, fmt, default_graphs, named_graphs, version = query
+    def key(job, version: str) -> bytes:
+        """A 16-byte digest of the job (text, format, dataset) and the dataset version."""
         digest = hashlib.blake2b(digest_size=16)
-        for part in (version, fmt, "\x1f".join(default_graphs), "\x1f".join(named_graphs), text):
+        for part in (version, job.format.name, "\x1f".join(job.default_graphs), "\x1f".join(job.named_graphs),
+                     "union" if job.union_default else "", job.text):
             digest.update(part.encode("utf-8", "surrogatepass"))
             digest.update(b"\x1e")
         return digest.digest()

@@ -21,7 +21,8 @@ import threading
 import time
 import traceback
 
-from .errors import ClusterkgError
+from .. import formats
+from ..errors import ClusterkgError
 from .store import LocalStore
 
 log = logging.getLogger(__name__)
@@ -31,9 +32,10 @@ _CLONE_NEWUSER, _CLONE_NEWNET = 0x10000000, 0x40000000
 
 
 # --- the wire: length-prefixed frames over a socketpair ----------------------------------------
-# job   (worker -> executor): !I length, then pickle((text, format, default graphs, named graphs, timeout))
+# job   (worker -> executor): !I length, then pickle((text, format name, default graphs, named graphs,
+#        union default, timeout))
 # reply (executor -> worker): !BII kind, meta length, body length; meta; body
-#   kind OK: meta = "media type\ntruncation\nseconds of evaluation"; kind ERROR: meta = "status\ncode\nmessage"; READY: empty
+#   kind OK: meta = "media type\ntruncation\nseconds of evaluation"; kind ERROR: meta = "code\nmessage"; READY: empty
 OK, ERROR, READY = 0, 1, 2
 REPLY = struct.Struct("!BII")
 JOB = struct.Struct("!I")
@@ -63,10 +65,10 @@ def recv_frame(sock, head: struct.Struct):
     return fields, memoryview(buf)[head.size:need]
 
 
-def encode_job(text: str, fmt: str, default_graphs, named_graphs, timeout: float) -> bytes:
-    """One job frame, as the worker sends it."""
-    payload = pickle.dumps((text, fmt, tuple(default_graphs), tuple(named_graphs), timeout),
-                           protocol=pickle.HIGHEST_PROTOCOL)
+def encode_job(job) -> bytes:
+    """One job frame (a ``base.Job``), as the worker sends it."""
+    payload = pickle.dumps((job.text, job.format.name, job.default_graphs, job.named_graphs, job.union_default,
+                            job.timeout), protocol=pickle.HIGHEST_PROTOCOL)
     return JOB.pack(len(payload)) + payload
 
 
@@ -105,25 +107,25 @@ def _drop_network() -> None:
 
 
 def _serve(sock, nquads_path, graphs, settings) -> None:
-    store = LocalStore.from_nquads(nquads_path, graphs, settings)
+    store = LocalStore.open(nquads_path, graphs, settings)
     send_reply(sock, READY, "")
     while True:
         try:
             _, payload = recv_frame(sock, JOB)
         except (EOFError, OSError):
             return  # the worker closed the socket (or died): nothing more to do
-        text, fmt, default_graphs, named_graphs, timeout = pickle.loads(payload)
+        text, fmt, default_graphs, named_graphs, union_default, timeout = pickle.loads(payload)
         _limit_cpu(timeout)
         try:
             began = time.perf_counter()
-            answer = store.query(text, fmt, default_graphs, named_graphs)
+            answer = store.query(text, formats.BY_NAME[fmt], default_graphs, named_graphs, union_default)
             seconds = time.perf_counter() - began
             kind, meta, body = OK, f"{answer.media_type}\n{answer.truncation}\n{seconds!r}", answer.body
         except ClusterkgError as exc:
-            kind, meta, body = ERROR, f"{exc.status}\n{exc.code}\n{exc.message}", b""
+            kind, meta, body = ERROR, f"{exc.code}\n{exc.message}", b""
         except Exception:  # a bug of ours: keep the details in the log, not on the wire
             traceback.print_exc(file=sys.stderr)
-            kind, meta, body = ERROR, "500\ninternal-error\nThe query failed inside the server; the error was logged.", b""
+            kind, meta, body = ERROR, "internal-error\nThe query failed inside the server; the error was logged.", b""
         try:
             send_reply(sock, kind, meta, body)
         except OSError:

@@ -5,10 +5,10 @@ pyoxigraph cannot cancel a query and holds its thread in Rust, so each gunicorn 
 small pool of executor processes (multiprocessing ``forkserver``: a clean, single-threaded parent
 that has already imported pyoxigraph, so a new executor is ready in ~15 ms).  Each executor loads
 the prepared N-Quads into its own in-memory Store and answers jobs with serialised bytes
-(``store.LocalStore``, the same code the CLI runs), so only bytes cross the pipe.
+(``store.LocalStore``), so only bytes cross the pipe.
 
 A request takes an idle executor, or starts one while fewer than the worker's share of the CPUs
-are busy (``SOFT_EXECUTORS``; executors on a job for over ``STUCK_AFTER`` do not count, so a long
+are busy (``Settings.cpu_share``; executors on a job for over ``STUCK_AFTER`` do not count, so a long
 query never holds up short ones), up to ``max_concurrent_queries``; otherwise it queues, within its
 time limit.  It sends the job and waits until its deadline.  An executor still busy
 after ``RENICE_AFTER`` seconds, and seen burning CPU, is reniced to 19 so that new, cheap queries
@@ -21,7 +21,6 @@ for the engine's recursion): see ``executor_process``.
 """
 from __future__ import annotations
 
-import io
 import logging
 import multiprocessing
 import os
@@ -30,22 +29,17 @@ import signal
 import socket
 import threading
 import time
-from multiprocessing import context as mp_context
-from multiprocessing import forkserver, popen_forkserver, spawn
-from multiprocessing import util as mp_util
-
-from .errors import ClusterkgError
+from ..errors import ClusterkgError
+from .base import Answer, Job
 from .executor_process import OK, READY, REPLY, child_main, encode_job, recv_frame
-from .store import Answer
 
 log = logging.getLogger(__name__)
 
 SPARE_EXECUTORS = 2     # idle executors kept warm per worker
-#: Busy executors a worker keeps before queries queue for one (None: its share of the CPUs,
-#: Settings.cpu_share(): os.cpu_count() // workers, at least 1): a few executors whose stores stay in the CPU caches
-#: beat many cold ones.  Executors on a job for over STUCK_AFTER seconds do not count, and no
-#: query queues longer than that: it gets a new executor then, up to max_concurrent_queries.
-SOFT_EXECUTORS = None
+#: A worker keeps its share of the CPUs (Settings.cpu_share()) of executors busy before queries
+#: queue for one: a few executors whose stores stay in the CPU caches beat many cold ones.
+#: Executors on a job for over STUCK_AFTER seconds do not count, and no query queues longer than
+#: that: it gets a new executor then, up to max_concurrent_queries.
 STUCK_AFTER = 0.1
 _RECHECK = 0.01
 RENICE_AFTER = 0.5      # seconds a query runs before its executor yields the CPU to others
@@ -53,43 +47,15 @@ READY_TIMEOUT = 30.0    # seconds a new executor may take to load the store
 
 
 def _context():
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["clusterkg.executor"])
-    return ctx
+    """multiprocessing's forkserver, preloaded with what an executor runs (public API only).
 
-
-class _Popen(popen_forkserver.Popen):
-    """The forkserver start, minus re-running the server's ``__main__`` in every executor.
-
-    multiprocessing re-imports the parent's main module in each child (for pickled functions
-    defined there); under ``clusterkg serve`` that is the CLI script, which would import the
-    whole command line (and rdflib) into every executor.  Executors need none of it: their target
-    lives in ``executor_process``, which the forkserver has already imported (with this module).
+    multiprocessing re-runs the parent's main script in each child; under ``clusterkg serve`` that
+    is the console script, whose one import (``clusterkg.cli``, which imports nothing heavy at
+    module level) the forkserver has already made, so an executor starts without re-importing.
     """
-
-    def _launch(self, process_obj):
-        prep_data = spawn.get_preparation_data(process_obj._name)
-        prep_data.pop("init_main_from_name", None)
-        prep_data.pop("init_main_from_path", None)
-        buf = io.BytesIO()
-        mp_context.set_spawning_popen(self)
-        try:
-            mp_context.reduction.dump(prep_data, buf)
-            mp_context.reduction.dump(process_obj, buf)
-        finally:
-            mp_context.set_spawning_popen(None)
-        self.sentinel, w = forkserver.connect_to_new_process(self._fds)
-        parent_w = os.dup(w)
-        self.finalizer = mp_util.Finalize(self, mp_util.close_fds, (parent_w, self.sentinel))
-        with open(w, "wb", closefd=True) as f:
-            f.write(buf.getbuffer())
-        self.pid = forkserver.read_signed(self.sentinel)
-
-
-class _Process(mp_context.ForkServerProcess):
-    @staticmethod
-    def _Popen(process_obj):
-        return _Popen(process_obj)
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload([__package__ + ".executor_process", "clusterkg.cli"])
+    return ctx
 
 
 # --- the worker's side ------------------------------------------------------------------------
@@ -114,8 +80,7 @@ class ExecutorPool:
         self._args = (str(nquads_path), tuple(graphs), settings, not settings.service_allowlist)
         self._max = max(1, int(settings.max_concurrent_queries))
         self._spares = min(SPARE_EXECUTORS, self._max)
-        soft = SOFT_EXECUTORS or settings.cpu_share()
-        self._soft = max(1, min(soft, self._max))
+        self._soft = max(1, min(settings.cpu_share(), self._max))
         self._long = 0           # executors reniced on a long query (not counted against the soft cap)
         self._cond = threading.Condition()
         self._idle: list[_Executor] = []
@@ -126,21 +91,20 @@ class ExecutorPool:
         self._warmer: threading.Thread | None = None
 
     # --- running a job ------------------------------------------------------------------------
-    def run(self, text: str, fmt: str, default_graphs=(), named_graphs=(), *, timeout: float,
-            started: float | None = None) -> Answer:
-        """Run one query within ``timeout`` seconds of ``started`` (time.monotonic())."""
-        deadline = (started if started is not None else time.monotonic()) + timeout
-        job = encode_job(text, fmt, default_graphs, named_graphs, timeout)
+    def run(self, job: Job) -> Answer:
+        """Run one query within its deadline."""
+        deadline, timeout = job.deadline, job.timeout
+        frame = encode_job(job)
         for _attempt in range(3):
             ex = self._acquire(deadline, timeout)
             ex.busy_since = time.monotonic()
             try:
-                ex.sock.sendall(job)
+                ex.sock.sendall(frame)
             except OSError:       # it died while idle: take another
                 self._discard(ex)
                 continue
             return self._await(ex, deadline, timeout)
-        raise ClusterkgError("No query executor could be started; try again.", status=503, code="executor-unavailable")
+        raise ClusterkgError("executor-unavailable", "No query executor could be started; try again.")
 
     def _await(self, ex: _Executor, deadline: float, timeout: float) -> Answer:
         try:
@@ -150,22 +114,22 @@ class ExecutorPool:
             if not ready:
                 self._kill(ex)
                 raise ClusterkgError(
-                    f"The query ran longer than this endpoint's time limit of {timeout:g} s (setting "
-                    "query_timeout) and was stopped. Narrow it down or add LIMIT.", status=503, code="query-timeout")
+                    "query-timeout", f"The query ran longer than this endpoint's time limit of {timeout:g} s "
+                    "(setting query_timeout) and was stopped. Narrow it down or add LIMIT.")
             (kind, meta_len, _), payload = recv_frame(ex.sock, REPLY)
         except (EOFError, OSError):
             code = self._discard(ex)
             raise ClusterkgError(
-                f"The query engine stopped while evaluating this query ({code}): it needed more stack or memory "
-                "than an executor has (settings max_nesting_depth, max_executor_memory_mb). Simplify the query.",
-                status=400, code="query-aborted") from None
+                "query-aborted", f"The query engine stopped while evaluating this query ({code}): it needed more "
+                "stack or memory than an executor has (settings max_nesting_depth, max_executor_memory_mb). "
+                "Simplify the query.") from None
         self._release(ex)
         meta = bytes(payload[:meta_len]).decode("utf-8")
         if kind == OK:
             media_type, truncation, seconds = meta.split("\n", 2)
             return Answer(media_type, bytes(payload[meta_len:]), bool(truncation), truncation, float(seconds))
-        status, code, message = meta.split("\n", 2)
-        raise ClusterkgError(message, status=int(status), code=code)
+        code, message = meta.split("\n", 1)
+        raise ClusterkgError(code, message)
 
     def _stuck(self, now: float) -> int:
         """Busy executors on a job for longer than STUCK_AFTER (not yet counted as long)."""
@@ -176,7 +140,7 @@ class ExecutorPool:
         with self._cond:
             while True:
                 if self._closed:
-                    raise ClusterkgError("The server is shutting down.", status=503, code="executor-unavailable")
+                    raise ClusterkgError("executor-unavailable", "The server is shutting down.")
                 if self._idle:
                     ex = self._idle.pop()
                     break
@@ -189,8 +153,8 @@ class ExecutorPool:
                 remaining = deadline - now
                 if remaining <= 0:
                     raise ClusterkgError(
-                        f"All {self._max} query executors of this worker stayed busy for the whole time limit "
-                        f"({timeout:g} s); try again shortly.", status=503, code="server-busy")
+                        "server-busy", f"All {self._max} query executors of this worker stayed busy for the whole "
+                        f"time limit ({timeout:g} s); try again shortly.")
                 self._cond.wait(min(remaining, _RECHECK) if self._count < self._max else remaining)
             short = (not self._idle and self._count < self._max
                      and self._count - self._long < max(self._soft, self._spares))
@@ -229,9 +193,8 @@ class ExecutorPool:
 
     # --- executor lifecycle -------------------------------------------------------------------
     def _spawn(self) -> _Executor:
-        _context()
         parent, child = socket.socketpair()
-        proc = _Process(target=child_main, args=(child, *self._args), daemon=True, name="clusterkg-executor")
+        proc = _context().Process(target=child_main, args=(child, *self._args), daemon=True, name="clusterkg-executor")
         try:
             proc.start()
         finally:
@@ -243,8 +206,7 @@ class ExecutorPool:
         except (EOFError, OSError):
             pass
         self._reap(ex, kill=True)
-        raise ClusterkgError("A query executor failed to start; see the server log.", status=503,
-                             code="executor-unavailable")
+        raise ClusterkgError("executor-unavailable", "A query executor failed to start; see the server log.")
 
     def _wait_long(self, ex: _Executor, deadline: float) -> bool:
         """Wait out a query past RENICE_AFTER; renice its executor once it is seen burning CPU
@@ -347,10 +309,6 @@ class ExecutorPool:
                     self._all.add(ex)
                     self._idle.append(ex)
                     self._cond.notify()
-
-    def stats(self) -> dict:
-        with self._cond:
-            return {"executors": self._count, "idle": len(self._idle), "max": self._max}
 
     def close(self) -> None:
         """Stop every executor of this pool (idle ones at once, busy ones by SIGKILL)."""

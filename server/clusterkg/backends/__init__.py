@@ -1,0 +1,13 @@
+"""The backends: where the data lives and how a checked query is evaluated (see ``base``)."""
+from __future__ import annotations
+
+from .base import Answer, Backend, Job
+
+__all__ = ["Answer", "Backend", "Job", "open_backend"]
+
+
+def open_backend(settings, prepared) -> Backend:
+    """The backend the settings ask for: today the embedded pyoxigraph store."""
+    from .embedded import EmbeddedBackend
+
+    return EmbeddedBackend(settings, prepared)
