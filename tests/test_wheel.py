@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -22,9 +23,13 @@ def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> Path:
-    """The wheel built from this checkout, unpacked with pip into a folder of its own."""
+    """The wheel built from a clean copy of this checkout (a stale build/ or *.egg-info could
+    supply files the packaging rules no longer name), unpacked with pip into a folder of its own."""
     tmp = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp / "dist"), str(REPO)],
+    source = tmp / "source"
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv*", "build", "dist", "*.egg-info", "__pycache__", ".cache", ".pytest_cache", "tests", "bench"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp / "dist"), str(source)],
                    check=True, capture_output=True, timeout=300)
     (wheel,) = (tmp / "dist").glob("clusterkg-*.whl")
     target = tmp / "site"
