@@ -81,7 +81,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def live_server(endpoint_settings, tmp_path_factory):
-    """`python -m clusterkg.serve` (gunicorn, 2 workers) on a free port; yields its base URL."""
+    """`python -m clusterkg serve` (the click CLI: gunicorn, 2 workers) on a free port; yields its base URL."""
     port = free_port()
     env = dict(os.environ)
     for key, value in endpoint_settings.items():
@@ -89,7 +89,7 @@ def live_server(endpoint_settings, tmp_path_factory):
     env["CLUSTERKG_WORKERS"] = "2"
     log_path = tmp_path_factory.mktemp("server") / "server.log"
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "clusterkg.serve", "--host", "127.0.0.1", "--port", str(port)],
+        proc = subprocess.Popen([sys.executable, "-m", "clusterkg", "serve", "--host", "127.0.0.1", "--port", str(port)],
                                 env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:

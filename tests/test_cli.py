@@ -24,7 +24,7 @@ def run(tmp_path):
 
 @pytest.mark.parametrize("fmt, rdf_format", [
     ("turtle", ox.RdfFormat.TURTLE), ("ntriples", ox.RdfFormat.N_TRIPLES), ("nquads", ox.RdfFormat.N_QUADS),
-    ("trig", ox.RdfFormat.TRIG), ("jsonld", ox.RdfFormat.JSON_LD), ("xml", ox.RdfFormat.RDF_XML),
+    ("trig", ox.RdfFormat.TRIG), ("jsonld", ox.RdfFormat.JSON_LD), ("rdfxml", ox.RdfFormat.RDF_XML),
 ])
 def test_export_round_trips(run, tmp_path, fmt, rdf_format):
     out = tmp_path / f"dump.{fmt}"

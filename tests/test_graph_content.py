@@ -10,11 +10,11 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
 from clusterkg import dataset
-from clusterkg.settings import PROJECT_ROOT, Settings
+from clusterkg.settings import Settings
 
 CK = "https://w3id.org/clusterkg/ontology#"
 ID = "https://w3id.org/clusterkg/id/"
-ARTICLE = PROJECT_ROOT.parent / "shared" / "source" / "article-2008-10-09.txt"
+ARTICLE = Path(__file__).resolve().parents[2] / "shared" / "source" / "article-2008-10-09.txt"
 
 
 @pytest.fixture(scope="module")

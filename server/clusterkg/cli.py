@@ -15,6 +15,7 @@ import click
 
 from . import formats
 from .errors import ClusterkgError
+from .export import FORMATS as EXPORT_FORMATS
 from .settings import Settings
 
 EXIT_OK, EXIT_NOT_CONFORMANT, EXIT_ERROR = 0, 1, 2
@@ -28,6 +29,9 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except ClusterkgError as exc:
             _fail(exc.message)
+        except BrokenPipeError:  # the reader went away (`| head`): stop quietly
+            sys.stderr.close()
+            sys.exit(EXIT_OK)
         except (OSError, ValueError) as exc:
             _fail(str(exc))
 
@@ -38,59 +42,93 @@ def _fail(message: str):
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
-              help="A TOML file of settings (see `clusterkg settings`).")
-@click.pass_context
-def main(ctx, config_file):
-    """The knowledge graph of Korea's seven pilot innovation clusters, and its SPARQL endpoint."""
-    ctx.obj = {"config_file": config_file}
+def main():
+    """The knowledge graph of Korea's seven pilot innovation clusters, and its SPARQL endpoint.
+
+    \b
+    Examples:
+      clusterkg serve --port 8000
+      clusterkg validate
+      clusterkg query 'SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }' --format csv
+      clusterkg settings
+    """
 
 
-def _settings(ctx, **overrides) -> Settings:
-    return Settings.load(ctx.obj.get("config_file"), **overrides)
+def settings_options(command):
+    """--config and --setting, defined once, for every command that reads settings."""
+    command = click.option(
+        "--setting", "setting_pairs", type=(str, str), multiple=True, metavar="NAME VALUE",
+        help="Set one setting (repeatable); beats --config and CLUSTERKG_<NAME>. "
+             "Example: --setting max_result_rows 100")(command)
+    return click.option(
+        "--config", "config_file", type=click.Path(dir_okay=False), default=None,
+        help="A TOML file of settings, NAME = VALUE per line (see `clusterkg settings`).")(command)
+
+
+def _settings(config_file, setting_pairs, **flags) -> Settings:
+    """Defaults < --config FILE < CLUSTERKG_* < --setting NAME VALUE < the command's own flags."""
+    overrides = dict(setting_pairs)
+    overrides.update({k: v for k, v in flags.items() if v is not None})
+    return Settings.load(config_file, overrides_from="the command line", **overrides)
 
 
 @main.command()
-@click.option("--host", default=None, help="Address to bind (default: setting `host`, 127.0.0.1).")
-@click.option("--port", type=int, default=None, help="Port to bind (default: setting `port`, 8000).")
-@click.option("--workers", type=int, default=None, help="gunicorn worker processes (default: setting `workers`).")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
-              help="A TOML file of settings.")
-@click.pass_context
-def serve(ctx, host, port, workers, config_file):
-    """Serve the SPARQL endpoint with gunicorn (the graph is loaded in-process from the shipped files)."""
+@click.option("--host", default=None, help="Address to bind (setting `host`, default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port to bind (setting `port`, default 8000).")
+@click.option("--workers", type=int, default=None, help="gunicorn worker processes (setting `workers`, default 2).")
+@settings_options
+def serve(host, port, workers, config_file, setting_pairs):
+    """Serve the SPARQL endpoint with gunicorn (the graph is loaded in-process from the shipped files).
+
+    \b
+    Examples:
+      clusterkg serve --port 8080 --workers 4
+      clusterkg serve --config prod.toml --setting query_timeout 5
+    """
     from . import serve as serving
 
-    if config_file:
-        ctx.obj["config_file"] = config_file
-    serving.run(_settings(ctx, host=host, port=port, workers=workers))
+    serving.run(_settings(config_file, setting_pairs, host=host, port=port, workers=workers))
 
 
 @main.command()
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
-@click.pass_context
-def validate(ctx, files):
-    """Validate the shipped data (or FILES in its place) against the shapes and the ontology."""
+@settings_options
+def validate(files, config_file, setting_pairs):
+    """Validate the shipped data (or FILES in its place) against the shapes and the ontology.
+
+    Exit 0 when the data conforms, 1 when it does not, 2 on an error.
+
+    \b
+    Examples:
+      clusterkg validate
+      clusterkg validate my-clusters.ttl
+    """
     from . import validation
 
-    report = validation.validate(_settings(ctx), data_files=[Path(f) for f in files] or None)
+    report = validation.validate(_settings(config_file, setting_pairs), data_files=[Path(f) for f in files] or None)
     click.echo(report.text())
     sys.exit(EXIT_OK if report.conforms else EXIT_NOT_CONFORMANT)
 
 
 @main.command()
-@click.option("--format", "fmt", required=True,
-              type=click.Choice(["turtle", "ntriples", "nquads", "trig", "jsonld", "xml", "csv"]),
+@click.option("--format", "fmt", required=True, type=click.Choice(EXPORT_FORMATS),
               help="RDF format of the dump, or csv for the tidy table of every figure.")
 @click.option("--inferred", is_flag=True, help="Include the OWL-RL closure (graph …/graph/inferred).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-",
               help="File to write (default: standard output).")
-@click.pass_context
-def export(ctx, fmt, inferred, output):
-    """Export the whole dataset (named graphs kept where the format can), or the figures as CSV."""
+@settings_options
+def export(fmt, inferred, output, config_file, setting_pairs):
+    """Export the whole dataset (named graphs kept where the format can), or the figures as CSV.
+
+    \b
+    Examples:
+      clusterkg export --format trig -o clusterkg.trig
+      clusterkg export --format nquads --inferred > all.nq
+      clusterkg export --format csv -o figures.csv
+    """
     from . import dataset, export as exporting
 
-    prepared = dataset.prepare(_settings(ctx))
+    prepared = dataset.prepare(_settings(config_file, setting_pairs))
     if output == "-":
         exporting.export(prepared, fmt, sys.stdout.buffer, inferred=inferred)
         sys.stdout.buffer.flush()
@@ -104,14 +142,21 @@ def export(ctx, fmt, inferred, output):
 @click.option("--format", "fmt", default=None,
               type=click.Choice(formats.names()),
               help="Result format (default: json for SELECT/ASK, turtle for CONSTRUCT/DESCRIBE).")
-@click.pass_context
-def query(ctx, query_or_file, fmt):
-    """Run a SPARQL query (text, or the path of a .rq file) over the local dataset."""
+@settings_options
+def query(query_or_file, fmt, config_file, setting_pairs):
+    """Run a SPARQL query (text, or the path of a .rq file) over the local dataset, with the
+    endpoint's rules and limits (max_result_rows, max_response_bytes, ...).
+
+    \b
+    Examples:
+      clusterkg query 'SELECT ?c WHERE { ?c a <https://w3id.org/clusterkg/ontology#InnovationCluster> }' --format csv
+      clusterkg query question.rq --setting max_result_rows 100
+    """
     from .app import create_service
 
     path = Path(query_or_file)
     text = path.read_text(encoding="utf-8") if path.suffix == ".rq" or path.is_file() else query_or_file
-    service = create_service(_settings(ctx))  # the endpoint's own service: same rules, limits and caps
+    service = create_service(_settings(config_file, setting_pairs))  # the endpoint's own rules, limits, caps
     try:
         answer = service.answer(text, format=fmt)
     finally:
@@ -124,15 +169,21 @@ def query(ctx, query_or_file, fmt):
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@click.pass_context
-def stats(ctx, as_json):
-    """Triples per named graph, and instances per class in each graph."""
+@settings_options
+def stats(as_json, config_file, setting_pairs):
+    """Triples per named graph, and instances per class in each graph.
+
+    \b
+    Examples:
+      clusterkg stats
+      clusterkg stats --json
+    """
     import json
 
     from . import dataset
     from .stats import dataset_stats
 
-    prepared = dataset.prepare(_settings(ctx))
+    prepared = dataset.prepare(_settings(config_file, setting_pairs))
     result = dataset_stats(prepared)
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
@@ -145,7 +196,22 @@ def stats(ctx, as_json):
 
 
 @main.command("settings")
-def show_settings():
-    """Every setting with its default and help text."""
+@click.option("--markdown", is_flag=True, help="Print the table of the README's Settings section instead.")
+@settings_options
+def show_settings(markdown, config_file, setting_pairs):
+    """Every setting: its value (after --config, CLUSTERKG_* and --setting), its default and help text.
+
+    \b
+    Examples:
+      clusterkg settings
+      clusterkg settings --config prod.toml
+      clusterkg settings --markdown
+    """
+    if markdown:
+        click.echo(Settings.markdown(), nl=False)
+        return
+    current = _settings(config_file, setting_pairs)
     for name, default, text in Settings.help():
-        click.echo(f"{name} = {default!r}\n    {text}")
+        value = getattr(current, name)
+        shown = f"{value!r}" if value == default else f"{value!r}  (default {default!r})"
+        click.echo(f"{name} = {shown}\n    {text}")

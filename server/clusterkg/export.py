@@ -8,24 +8,20 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from . import named_queries
-from .dataset import GRAPH_INFERRED, Prepared
-from .errors import ClusterkgError
-from .namespaces import PREFIXES
+from . import formats, named_queries
+from .backends.store import serialize
+from .namespaces import GRAPH_INFERRED
 
-RDF_FORMATS: dict[str, ox.RdfFormat] = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "ntriples": ox.RdfFormat.N_TRIPLES,
-    "nquads": ox.RdfFormat.N_QUADS,
-    "trig": ox.RdfFormat.TRIG,
-    "jsonld": ox.RdfFormat.JSON_LD,
-    "xml": ox.RdfFormat.RDF_XML,
-}
-FORMATS = tuple(RDF_FORMATS) + ("csv",)
+if TYPE_CHECKING:
+    from .dataset import Prepared
+
+TABLES = ("csv",)  # the tidy tables; every other name is an RDF format of the registry
+#: what `clusterkg export --format` accepts: the graph formats of the registry, and the tables
+FORMATS = formats.names(formats.GRAPH) + TABLES
 
 #: The columns of the figures table, in order (the variables of queries/figures.rq).
 FIGURE_COLUMNS = (
@@ -40,17 +36,14 @@ def export(prepared: Prepared, fmt: str, out: IO[bytes], *, inferred: bool = Fal
     if fmt == "csv":
         out.write(figures_csv(prepared).encode("utf-8"))
         return
-    if fmt not in RDF_FORMATS:
-        raise ClusterkgError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}", code="unknown-format")
-    rdf_format = RDF_FORMATS[fmt]
+    rdf = formats.by_name(fmt, formats.GRAPH)  # an unknown name is a ClusterkgError naming the choices
     quads = [q for q in ox.parse(path=prepared.nquads_path, format=ox.RdfFormat.N_QUADS)
              if inferred or q.graph_name.value != GRAPH_INFERRED]
-    if rdf_format.supports_datasets:
+    if rdf.quads:
         data = sorted(quads, key=lambda q: (q.graph_name.value, str(q.subject), str(q.predicate), str(q.object)))
     else:
         data = sorted({q.triple for q in quads}, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
-    prefixes = PREFIXES if fmt in ("turtle", "trig", "xml") else None
-    out.write(ox.serialize(data, format=rdf_format, prefixes=prefixes))
+    out.write(serialize(data, rdf))
 
 
 def open_store(prepared: Prepared) -> ox.Store:

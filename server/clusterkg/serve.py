@@ -8,12 +8,10 @@ workers fork); each worker then starts its executor pool and its small in-proces
 (``Endpoint.warm``) before taking requests.  gunicorn's own answers to malformed HTTP (a request
 line over 8190 bytes, bad headers) use the endpoint's JSON error shape too.
 
-``python -m clusterkg.serve [--host H] [--port P] [--workers N] [--config FILE]`` does the same
-without the CLI (the tests start the live server this way).
+Its one command line is ``clusterkg serve`` (``python -m clusterkg serve``) in cli.py.
 """
 from __future__ import annotations
 
-import argparse
 
 from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
@@ -129,16 +127,3 @@ def run(settings: Settings) -> None:
     """Serve until stopped (SIGTERM/SIGINT); what ``clusterkg serve`` calls."""
     Server(settings).run()
 
-
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m clusterkg.serve", description=__doc__.split("\n")[0])
-    parser.add_argument("--host")
-    parser.add_argument("--port", type=int)
-    parser.add_argument("--workers", type=int)
-    parser.add_argument("--config", help="a TOML file of settings (see `clusterkg settings`)")
-    args = parser.parse_args(argv)
-    run(Settings.load(args.config, host=args.host, port=args.port, workers=args.workers))
-
-
-if __name__ == "__main__":
-    main()

@@ -1,9 +1,10 @@
 """Every limit and path of clusterkg as a named setting with a default and help text.
 
 Settings come, in rising order of precedence, from the defaults below, a TOML file
-(``clusterkg serve --config FILE``), environment variables ``CLUSTERKG_<NAME>`` and
-explicit keyword overrides (what ``create_app(config)`` and the CLI pass).
-``clusterkg settings`` prints them all with their help text.
+(``--config FILE``), environment variables ``CLUSTERKG_<NAME>`` and explicit overrides
+(``--setting NAME VALUE`` and the commands' own flags such as ``--port``; the keyword arguments
+of ``Settings.load`` and ``create_app(config)``).  ``clusterkg settings`` prints them all with
+their help text; ``clusterkg settings --markdown`` prints the table in the README.
 """
 from __future__ import annotations
 
@@ -13,8 +14,23 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-#: The repository root: ontology/, data/ and shapes/ live beside server/.
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def _shipped_root() -> Path:
+    """Where ontology/, data/ and shapes/ are: inside the installed package (a wheel, or
+    ``pip install .``), else beside server/ in a source checkout (``pip install -e .``)."""
+    return _PACKAGE if (_PACKAGE / "ontology").is_dir() else _PACKAGE.parents[1]
+
+
+def default_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/clusterkg`` (``~/.cache/clusterkg``): a user's cache, never the package."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "clusterkg"
+
+
+#: The folder holding the shipped ontology/, data/ and shapes/.
+SHIPPED = _shipped_root()
 
 
 def _setting(default, help: str, **kw):
@@ -24,11 +40,11 @@ def _setting(default, help: str, **kw):
 @dataclass(frozen=True)
 class Settings:
     # --- inputs -------------------------------------------------------------------------
-    ontology_dir: Path = _setting(PROJECT_ROOT / "ontology", "Folder of the ontology's Turtle files (graph …/graph/ontology).")
-    data_files: tuple = _setting((PROJECT_ROOT / "data" / "clusters.ttl",), "Turtle files of the cluster data (graph …/graph/data).")
-    links_files: tuple = _setting((PROJECT_ROOT / "data" / "links.ttl",), "Turtle files of the links to external datasets (graph …/graph/links).")
-    shapes_dir: Path = _setting(PROJECT_ROOT / "shapes", "Folder of the SHACL shapes used by `clusterkg validate`.")
-    cache_dir: Path = _setting(PROJECT_ROOT / ".cache", "Where the OWL-RL closure and the store's N-Quads are cached, keyed by the inputs' hash.")
+    ontology_dir: Path = _setting(SHIPPED / "ontology", "Folder of the ontology's Turtle files (graph …/graph/ontology).")
+    data_files: tuple = _setting((SHIPPED / "data" / "clusters.ttl",), "Turtle files of the cluster data (graph …/graph/data).")
+    links_files: tuple = _setting((SHIPPED / "data" / "links.ttl",), "Turtle files of the links to external datasets (graph …/graph/links).")
+    shapes_dir: Path = _setting(SHIPPED / "shapes", "Folder of the SHACL shapes used by `clusterkg validate`.")
+    cache_dir: Path = _setting(default_cache_dir(), "Where the OWL-RL closure and the store's N-Quads are cached, keyed by the inputs' hash (default $XDG_CACHE_HOME/clusterkg, else ~/.cache/clusterkg).")
     inference: bool = _setting(True, "Compute (or load from cache) the OWL-RL closure into …/graph/inferred.")
 
     # --- server -------------------------------------------------------------------------
@@ -61,47 +77,101 @@ class Settings:
         return [(f.name, f.default, f.metadata["help"]) for f in fields(cls)]
 
     @classmethod
-    def load(cls, config_file: str | os.PathLike | None = None, **overrides) -> "Settings":
-        """Defaults < TOML file < CLUSTERKG_* environment < keyword overrides (None is ignored)."""
-        values: dict = {}
+    def markdown(cls) -> str:
+        """The settings table of the README (``clusterkg settings --markdown``): name, type,
+        default, help; shipped paths shown relative to the package, the user cache by its rule."""
+        rows = ["| setting | type | default | what it does |", "|---|---|---|---|"]
+        for f in fields(cls):
+            kind = "path" if isinstance(f.default, Path) else "list" if isinstance(f.default, tuple) else type(f.default).__name__
+            rows.append(f"| `{f.name}` | {kind} | {_shown(f.default)} | {f.metadata['help'].replace('|', '&#124;')} |")
+        return "\n".join(rows) + "\n"
+
+    @classmethod
+    def load(cls, config_file: str | os.PathLike | None = None, *, overrides_from: str = "an explicit override",
+             **overrides) -> "Settings":
+        """Defaults < TOML file < CLUSTERKG_* environment < keyword overrides (None is ignored).
+
+        A value that does not fit its setting raises ValueError naming the setting and where the
+        value came from (``overrides_from`` names the overrides' source); so does an unknown name."""
+        values: dict = {}  # name -> (value, where it came from)
         if config_file is not None:
             with open(config_file, "rb") as fh:
-                values.update(tomllib.load(fh))
+                try:
+                    table = tomllib.load(fh)
+                except tomllib.TOMLDecodeError as exc:
+                    raise ValueError(f"{config_file}: not valid TOML: {exc}") from None
+            values.update({k: (v, str(config_file)) for k, v in table.items()})
         known = {f.name: f for f in fields(cls)}
         for name in known:
             env = os.environ.get("CLUSTERKG_" + name.upper())
             if env is not None:
-                values[name] = env
-        values.update({k: v for k, v in overrides.items() if v is not None})
+                values[name] = (env, "CLUSTERKG_" + name.upper())
+        values.update({k: (v, overrides_from) for k, v in overrides.items() if v is not None})
         unknown = sorted(set(values) - set(known))
         if unknown:
-            raise ValueError(f"unknown setting(s): {', '.join(unknown)} (see `clusterkg settings`)")
-        return cls(**{k: _coerce(known[k], v) for k, v in values.items()})
+            where = sorted({values[k][1] for k in unknown})
+            raise ValueError(f"unknown setting(s) {', '.join(unknown)} in {', '.join(where)} (see `clusterkg settings`)")
+        return cls(**{k: _coerce(known[k], v, where) for k, (v, where) in values.items()})
 
     def replace(self, **changes) -> "Settings":
         return dataclasses.replace(self, **changes)
 
 
-def _coerce(f: dataclasses.Field, value):
-    """Turn TOML/env/CLI values into the setting's type, with a clear message when they don't fit."""
+def _shown(value) -> str:
+    """A default as the docs show it, the same on every machine."""
+    if isinstance(value, tuple):
+        return ", ".join(_shown(v) for v in value) if value else "(empty)"
+    if isinstance(value, Path):
+        if value == default_cache_dir():
+            return "`$XDG_CACHE_HOME/clusterkg`"
+        if value.is_relative_to(SHIPPED):
+            return f"`{value.relative_to(SHIPPED).as_posix()}{'/' if value.is_dir() else ''}`"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    return f"`{value}`"
+
+
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def _coerce(f: dataclasses.Field, value, where: str):
+    """Turn a TOML, environment or command-line value into the setting's type.
+
+    Strings (environment, ``--setting``) are parsed; TOML values must already have the right
+    kind (a TOML ``true`` is no port number, 2.5 is no count of workers)."""
     default = f.default
+    kind = type(default)
     try:
-        if isinstance(default, bool):
-            if isinstance(value, str):
-                if value.lower() in ("1", "true", "yes", "on"):
-                    return True
-                if value.lower() in ("0", "false", "no", "off"):
-                    return False
-                raise ValueError(value)
-            return bool(value)
-        if isinstance(default, Path):
-            return Path(value)
-        if isinstance(default, tuple):
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+                return value.strip().lower() in _TRUE
+            raise ValueError
+        if kind is tuple:
             if isinstance(value, str):
                 value = [v.strip() for v in value.split(",") if v.strip()]
-            if f.name.endswith("_files"):
-                return tuple(Path(v) for v in value)
-            return tuple(value)
-        return type(default)(value)
+            if not isinstance(value, (list, tuple)) or not all(isinstance(v, (str, os.PathLike)) for v in value):
+                raise ValueError
+            return tuple(Path(v) for v in value) if f.name.endswith("_files") else tuple(str(v) for v in value)
+        if isinstance(default, Path):
+            if not isinstance(value, (str, os.PathLike)) or not str(value):
+                raise ValueError
+            return Path(value)
+        if isinstance(value, bool):
+            raise ValueError
+        if kind is int:
+            if isinstance(value, float):
+                raise ValueError
+            return int(value.strip() if isinstance(value, str) else value)
+        if kind is float:
+            return float(value)
+        if kind is str:
+            if not isinstance(value, str):
+                raise ValueError
+            return value
+        return kind(value)
     except (TypeError, ValueError):
-        raise ValueError(f"setting {f.name}: {value!r} is not a valid {type(default).__name__}") from None
+        expected = {bool: "true or false", tuple: "a list (comma-separated in text)", int: "a whole number",
+                    float: "a number", str: "text"}.get(kind, "a path")
+        raise ValueError(f"setting {f.name} (from {where}): {value!r} is not {expected}") from None
