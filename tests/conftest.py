@@ -169,3 +169,10 @@ def error_of(response) -> dict:
     assert err["status"] == response.status_code
     assert err["message"] and "Traceback" not in err["message"]
     return err
+
+
+def count_of(body: bytes) -> int:
+    """The ?n of a SPARQL JSON answer to a SELECT (COUNT(…) AS ?n) query."""
+    import json
+
+    return int(json.loads(body)["results"]["bindings"][0]["n"]["value"])

@@ -12,7 +12,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
 
-from conftest import CK, GRAPHS, RUNAWAY, TEST_TIMEOUT
+from conftest import count_of, CK, GRAPHS, RUNAWAY, TEST_TIMEOUT
 
 CLUSTER = "https://w3id.org/clusterkg/id/cluster/"
 LABELS = f"""SELECT ?c ?label WHERE {{ ?c a <{CK}InnovationCluster> ;
@@ -88,7 +88,7 @@ def test_rdflib_sparqlstore_named_graph(live_server):
 def count(live_server) -> int:
     r = requests.get(live_server + "/sparql", params={"query": "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"},
                      timeout=10)
-    return int(r.json()["results"]["bindings"][0]["n"]["value"])
+    return count_of(r.content)
 
 
 def test_updates_over_http_change_nothing(live_server):

@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import pyoxigraph as ox
 import pytest
 
-from conftest import CK, GRAPHS, error_of
+from conftest import count_of, CK, GRAPHS, error_of
 
 CLUSTERS = f"SELECT ?c WHERE {{ ?c a <{CK}InnovationCluster> }} ORDER BY ?c"
 CLUSTER_IRIS = [f"https://w3id.org/clusterkg/id/cluster/{n}" for n in ("changwon", "gumi", "ulsan")]
@@ -197,7 +197,7 @@ def test_unknown_path_and_method(client):
 def count(client, query, **params):
     r = client.get("/sparql", query_string={"query": query, **params})
     assert r.status_code == 200, r.data
-    return int(json.loads(r.data)["results"]["bindings"][0]["n"]["value"])
+    return count_of(r.data)
 
 
 def test_default_graph_is_the_union_of_the_named_graphs(client):

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 
 import pyoxigraph as ox
 import pytest
@@ -12,7 +11,7 @@ from clusterkg import formats
 from clusterkg.backends import Answer
 from clusterkg.backends.store import ox_format
 from clusterkg.errors import ClusterkgError
-from conftest import CK, GRAPHS
+from conftest import CK, GRAPHS, count_of
 
 SELECT = f"SELECT ?c WHERE {{ ?c a <{CK}InnovationCluster> }} ORDER BY ?c"
 CONSTRUCT = f"CONSTRUCT {{ ?c a <{CK}InnovationCluster> }} WHERE {{ ?c a <{CK}InnovationCluster> }}"
@@ -56,8 +55,7 @@ def test_format_by_accept_and_defaults(service):
 
 def test_dataset_arguments(service):
     def count(**kw):
-        body = service.answer("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", format="json", **kw).body
-        return int(json.loads(body)["results"]["bindings"][0]["n"]["value"])
+        return count_of(service.answer("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", format="json", **kw).body)
 
     everything = count()
     data = count(default_graphs=[GRAPHS["data"]])
