@@ -156,6 +156,33 @@ def test_rows_over_the_cap_are_cut_and_said_so(make_app):
     assert "X-Clusterkg-Truncated" not in r.headers and "clusterkg" not in json.loads(r.data)
 
 
+#: rows whose values hold each results format's row mark (formats.row_bound), so a count of marks
+#: overstates the rows: the cap must still cut at exactly the right row
+TRICKY = ['"a},{b"', '"line\\none"', '"<result>"', "<urn:x>", '"x\\ty"']
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
+@pytest.mark.parametrize("rows", [3, 4])
+def test_the_row_cap_is_exact_in_every_results_format(make_app, fmt, rows):
+    import pyoxigraph as ox
+
+    client = make_app(max_result_rows=3).test_client()
+    values = " ".join(f"({v})" for v in TRICKY[:rows])
+    r = client.get("/sparql", query_string={"query": f"SELECT ?v WHERE {{ VALUES (?v) {{ {values} }} }}", "format": fmt})
+    assert r.status_code == 200
+    assert ("X-Clusterkg-Truncated" in r.headers) == (rows > 3)
+    body = r.data
+    if fmt == "json":
+        got = len(json.loads(body)["results"]["bindings"])
+    elif fmt == "csv":
+        import csv
+        import io
+        got = len(list(csv.reader(io.StringIO(body.decode())))) - 1
+    else:
+        got = len(list(ox.parse_query_results(body, format=getattr(ox.QueryResultsFormat, fmt.upper()))))
+    assert got == 3
+
+
 def test_bytes_over_the_cap_are_cut_at_a_row(make_app):
     client = make_app(max_response_bytes=2000).test_client()
     r = client.get("/sparql", query_string={"query": "SELECT * WHERE { ?s ?p ?o }"})

@@ -31,21 +31,23 @@ class Format:
     suffix: str = ""         # the file suffix of a dump in this format
     quads: bool = False      # holds named graphs (N-Quads, TriG, JSON-LD)
     prefixes: bool = False   # declares prefixes (Turtle, TriG, RDF/XML)
-    min_row_bytes: int = 0   # results: the fewest bytes one more row adds ({} , / <result></result> / CRLF)
+    row_mark: bytes = b""    # results: a mark that occurs at least once per row (see ``row_bound``)
+    row_mark_extra: int = 0  # ... corrected by this many for the rest of the document
     note: str = NOTE_NONE    # how the body says it was truncated
 
 
 FORMATS: tuple[Format, ...] = (
     Format("json", RESULTS, "application/sparql-results+json",
            ("application/sparql-results+json", "application/json", "text/javascript", "application/javascript"),
-           _W3 + "SPARQL_Results_JSON", ("srj",), "srj", min_row_bytes=3, note=NOTE_JSON),
+           _W3 + "SPARQL_Results_JSON", ("srj",), "srj", row_mark=b"},{", row_mark_extra=1, note=NOTE_JSON),
     Format("xml", RESULTS, "application/sparql-results+xml",
            ("application/sparql-results+xml", "application/xml", "text/xml"),
-           _W3 + "SPARQL_Results_XML", ("srx",), "srx", min_row_bytes=17, note=NOTE_XML_COMMENT),
+           _W3 + "SPARQL_Results_XML", ("srx",), "srx", row_mark=b"<result", row_mark_extra=-1,
+           note=NOTE_XML_COMMENT),
     Format("csv", RESULTS, "text/csv; charset=utf-8", ("text/csv",), _W3 + "SPARQL_Results_CSV", (), "csv",
-           min_row_bytes=2),
+           row_mark=b"\n", row_mark_extra=-1),
     Format("tsv", RESULTS, "text/tab-separated-values; charset=utf-8", ("text/tab-separated-values",),
-           _W3 + "SPARQL_Results_TSV", (), "tsv", min_row_bytes=1),
+           _W3 + "SPARQL_Results_TSV", (), "tsv", row_mark=b"\n", row_mark_extra=-1),
     Format("turtle", GRAPH, "text/turtle; charset=utf-8", ("text/turtle", "application/x-turtle", "application/turtle"),
            _W3 + "Turtle", ("ttl",), "ttl", prefixes=True, note=NOTE_HASH_COMMENT),
     Format("ntriples", GRAPH, "application/n-triples", ("application/n-triples", "text/plain"),
@@ -62,6 +64,17 @@ FORMATS: tuple[Format, ...] = (
 BY_KIND = {kind: tuple(f for f in FORMATS if f.kind == kind) for kind in (RESULTS, GRAPH)}
 DEFAULT = {RESULTS: BY_KIND[RESULTS][0], GRAPH: BY_KIND[GRAPH][0]}
 BY_NAME = {f.name: f for f in FORMATS}
+
+
+def row_bound(fmt: Format, body: bytes) -> int:
+    """At least the number of rows in a SELECT result serialised in ``fmt`` (a C-speed count).
+
+    Each row adds its mark once: JSON writes ``},{`` between two rows, XML ``<result`` opens one
+    (``<results>`` is the one extra), CSV and TSV end each line, the header too, with a newline.
+    A mark inside a value (JSON and CSV do not escape these characters) only raises the bound, so
+    a body whose bound is within a cap holds no more rows than the cap.
+    """
+    return body.count(fmt.row_mark) + fmt.row_mark_extra
 
 
 def names(kind: str | None = None) -> tuple[str, ...]:

@@ -51,7 +51,3 @@ GRAPHS: dict[str, str] = {
 ASSERTED_GRAPHS = (GRAPH_ONTOLOGY, GRAPH_DATA, GRAPH_LINKS)
 ALL_GRAPHS = tuple(GRAPHS)
 
-
-def used_prefixes(data: bytes) -> dict[str, str]:
-    """The prefixes whose namespace occurs in ``data`` (so a small answer declares only those)."""
-    return {prefix: ns for prefix, ns in PREFIXES.items() if ns.encode() in data}

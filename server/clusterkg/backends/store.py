@@ -16,6 +16,7 @@ cut at a row (triple) boundary and ``Answer.truncation`` says which cap cut it (
 """
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from pathlib import Path
@@ -25,11 +26,10 @@ import pyoxigraph as ox
 from .. import formats
 from ..errors import ClusterkgError
 from ..namespaces import BASE as BASE_IRI  # relative IRIs in a query resolve against it (docs/ENDPOINT.md)
-from ..namespaces import used_prefixes
+from ..namespaces import PREFIXES
 from .base import Answer
 
 _TSV = ox.QueryResultsFormat.TSV
-_NT = ox.RdfFormat.N_TRIPLES
 _NOTE_RESERVE = 400  # bytes kept free for the truncation note
 
 
@@ -130,11 +130,11 @@ class LocalStore:
         except (ValueError, OSError, RuntimeError) as exc:
             raise ClusterkgError("query-error", f"The query could not be evaluated: {exc}") from None
         try:
-            if isinstance(result, ox.QuerySolutions) and fmt.kind == formats.RESULTS and fmt.name != "tsv":
-                small = self._small(result, fmt)
-                if small is not None:
-                    return small
-                result = self.store.query(text, **kwargs)  # a large result: again, counting rows
+            if isinstance(result, ox.QuerySolutions) and fmt.kind == formats.RESULTS:
+                direct = self._direct(result, fmt)
+                if direct is not None:
+                    return direct
+                result = self.store.query(text, **kwargs)  # over a cap: again, counting rows exactly
             return self._shape(result, fmt)
         except (ValueError, OSError, RuntimeError) as exc:  # evaluation continues while serialising
             raise ClusterkgError("query-error", f"The query could not be evaluated: {exc}") from None
@@ -159,31 +159,27 @@ class LocalStore:
             items = quads if fmt.quads else [q.triple for q in quads]
         return serialize(items, fmt)
 
-    def _small(self, solutions, fmt: formats.Format) -> Answer | None:
-        """The common case at native speed: SELECT results serialised straight into ``fmt``.
-
-        A body shorter than ``(max_result_rows + 1)`` times the smallest possible row in this
-        format cannot hold more rows than the cap, nor (being under it) more bytes; such a body is
-        the answer.  A longer one stops the serialisation at that size and returns None, and the
-        caller evaluates the query again through the counting (TSV) path.
-        """
-        caps = []
-        if self.max_result_rows is not None:
-            caps.append(fmt.min_row_bytes * (self.max_result_rows + 1))
-        if self.max_response_bytes is not None:
-            caps.append(self.max_response_bytes)
-        if not caps:
-            return Answer(fmt.media_type, solutions.serialize(format=ox_format(fmt)))
-        writer = _LineWriter(None, min(caps) - 1)
-        try:
-            solutions.serialize(writer, format=ox_format(fmt))
-        except _Enough:
-            return None
-        except OSError:
-            if writer.cut:
+    def _direct(self, solutions, fmt: formats.Format) -> Answer | None:
+        """SELECT results serialised straight into ``fmt``, in one pass: the answer, unless the
+        byte cap stops the serialisation or the body may hold more rows than the cap
+        (``formats.row_bound``); then None, and the caller counts and cuts exactly."""
+        limit = self.max_response_bytes
+        if limit is None:
+            body = solutions.serialize(format=ox_format(fmt))
+        else:
+            writer = _LineWriter(None, limit)
+            try:
+                solutions.serialize(writer, format=ox_format(fmt))
+            except _Enough:
                 return None
-            raise
-        return Answer(fmt.media_type, b"".join(writer.parts))
+            except OSError:
+                if writer.cut:
+                    return None
+                raise
+            body = b"".join(writer.parts)
+        if self.max_result_rows is not None and formats.row_bound(fmt, body) > self.max_result_rows:
+            return None
+        return Answer(fmt.media_type, body)
 
     def _shape(self, result, fmt: formats.Format) -> Answer:
         if isinstance(result, ox.QueryBoolean):
@@ -197,16 +193,28 @@ class LocalStore:
             text, cut = self._capture(result, _TSV, None if rows is None else rows + 1)  # + the header line
             convert = None if fmt.name == "tsv" else (
                 lambda data: ox.parse_query_results(data, format=_TSV).serialize(format=ox_format(fmt)))
+            body = text if convert is None else convert(text)
+            ends = [m.end() for m in re.finditer(b"\n", text)] or [len(text)]  # the header line, then a row each
+
+            def render(k: int) -> bytes:
+                part = text[:ends[k]]
+                return part if convert is None else convert(part)
+            rows_kept = len(ends) - 1
         else:
             if fmt.kind != formats.GRAPH:
                 raise ClusterkgError("unknown-format", f"format {fmt.name} cannot express an RDF graph.")
-            text, cut = self._capture(result, _NT, self.max_result_rows)
-            convert = None if fmt.name == "ntriples" else (lambda data: serialize(ox.parse(data, format=_NT), fmt, data))
-        body = text if convert is None else convert(text)
-        header_lines = 1 if fmt.kind == formats.RESULTS else 0
+            rows = self.max_result_rows
+            triples = list(itertools.islice(result, None if rows is None else rows + 1))
+            cut = "rows" if rows is not None and len(triples) > rows else ""
+            triples = triples[:rows]
+            body = serialize(triples, fmt)
+
+            def render(k: int) -> bytes:
+                return serialize(triples[:k], fmt)
+            rows_kept = len(triples)
         limit = self.max_response_bytes
         if limit is not None and len(body) > limit:
-            body, cut = self._fit(text, header_lines, convert, limit - _NOTE_RESERVE), "bytes"
+            body, cut = _fit(render, rows_kept, limit - _NOTE_RESERVE), "bytes"
         if not cut:
             return Answer(fmt.media_type, body)
         truncation = f"rows={self.max_result_rows}" if cut == "rows" else f"bytes={limit}"
@@ -224,38 +232,38 @@ class LocalStore:
                 raise
         return writer.kept(), writer.cut
 
-    @staticmethod
-    def _fit(text: bytes, header_lines: int, convert, limit: int) -> bytes:
-        """The longest prefix of whole lines whose converted form fits in ``limit`` bytes."""
-        ends = [m.end() for m in re.finditer(b"\n", text)]
-        head = ends[header_lines - 1] if header_lines else 0
-        ends = ends[header_lines:]
-
-        def render(k: int) -> bytes:
-            part = text[:ends[k - 1]] if k else text[:head]
-            return part if convert is None else convert(part)
-
-        lo, hi = 0, len(ends)
-        best = render(0)
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            body = render(mid)
-            if len(body) <= limit:
-                lo, best = mid, body
-            else:
-                hi = mid - 1
-        return best
 
 
-def serialize(items, fmt: formats.Format, plain: bytes | None = None) -> bytes:
-    """Triples or quads in ``fmt``; a format with prefixes declares those of the one prefix table
-    (``namespaces.PREFIXES``) that its data uses (``plain``: the same data as N-Triples/N-Quads)."""
-    items = list(items)
+def _fit(render, rows: int, limit: int) -> bytes:
+    """The longest ``render(k)`` (the first k rows, k <= rows) that fits in ``limit`` bytes."""
+    lo, hi = 0, rows
+    best = render(0)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        body = render(mid)
+        if len(body) <= limit:
+            lo, best = mid, body
+        else:
+            hi = mid - 1
+    return best
+
+
+def serialize(items, fmt: formats.Format) -> bytes:
+    """Triples or quads in ``fmt``; a format with prefixes writes those of the one prefix table
+    (``namespaces.PREFIXES``), and Turtle and TriG then keep only the declarations they use."""
+    items = items if isinstance(items, list) else list(items)
     if not fmt.prefixes:
         return ox.serialize(items, format=ox_format(fmt))
-    if plain is None:
-        plain = ox.serialize(items, format=ox.RdfFormat.N_QUADS if fmt.quads else _NT)
-    return ox.serialize(items, format=ox_format(fmt), prefixes=used_prefixes(plain))
+    body = ox.serialize(items, format=ox_format(fmt), prefixes=PREFIXES)
+    if not body.startswith(b"@prefix "):
+        return body  # RDF/XML: namespace attributes, all declared
+    head_end = 0
+    while body.startswith(b"@prefix ", head_end):
+        head_end = body.index(b"\n", head_end) + 1
+    rest = body[head_end:]
+    kept = [line for line in body[:head_end].splitlines(keepends=True)
+            if line[8:line.index(b":", 8) + 1] in rest]
+    return b"".join(kept) + rest
 
 
 def _note(body: bytes, fmt: formats.Format, truncation: str) -> bytes:
