@@ -196,7 +196,7 @@ REFERENCES = ("rdflib-endpoint", "virtuoso", "minimal")
 
 def measure(wrk, servers: list[Server], queries, args) -> dict:
     """results[server][c][point] = list of wrkdrive.Result (one per round); points: mix, each query.
-    With --smoke the reference servers run the mix only (keeps CI under 2 minutes)."""
+    With --smoke the reference servers (minimal included) run the mix only (keeps CI under 2 minutes)."""
     points = [("mix", queries)] + [(q.name, [q]) for q in queries]
     runs_of = lambda s, p: not (args.smoke and s.name in REFERENCES and p != "mix")  # noqa: E731
     results = {s.name: {c: {p: [] for p, _ in points if runs_of(s, p)} for c in args.concurrency} for s in servers}
