@@ -309,7 +309,7 @@ def print_report(rows, servers, cold, targets_row, args, report) -> None:
           "the floor's, the minimal endpoint's); worst p99: the slowest query alone; < or >: some point\n"
           "finished no request in its duration; -: not measured (--smoke runs the references' mix only)")
     print_versus_minimal(rows)
-    print_ablations(rows)
+    print_ablations(report.get("ablations") or [])
     engine = report.get("engine")
     if engine:
         print(f"evaluation alone (bench/engine_times.py: LocalStore.query in-process, median ms): "
@@ -348,9 +348,10 @@ def print_versus_minimal(rows) -> None:
           "per-query p99 / minimal's worst per-query p99, same concurrency")
 
 
-def ablation_gains(rows) -> list[dict]:
-    """What each mechanism pays: clusterkg's req/s / the variant's with it off, same concurrency.
-    Per round too (servers are interleaved point by point, so round k of both ran close in time)."""
+def ablation_gains(rows, results) -> list[dict]:
+    """What each mechanism pays: clusterkg's req/s / the variant's with it off, same concurrency:
+    on the mix, and as the geometric mean over the queries alone. Per round too (servers are
+    interleaved point by point, so round k of both ran close in time)."""
     get = {(r["server"], r["concurrency"]): r for r in rows}
     out = []
     for name, (flag, what) in ABLATIONS.items():
@@ -363,24 +364,31 @@ def ablation_gains(rows) -> list[dict]:
                     "mix_gain_rounds": [round(a / b, 3) for a, b in zip(on["mix_rps_rounds"], off["mix_rps_rounds"]) if b],
                     "queries_gain": None}
             if on.get("per_query_rps") and off.get("per_query_rps"):
-                gain["queries_gain"] = round(geomean(on["per_query_rps"][q] / off["per_query_rps"][q]
-                                                     for q in on["per_query_rps"]), 3)
+                names = list(on["per_query_rps"])
+                gain["queries_gain"] = round(geomean(on["per_query_rps"][q] / off["per_query_rps"][q] for q in names), 3)
+                by_on, by_off = results["clusterkg"][c], results[name][c]
+                gain["queries_gain_rounds"] = [
+                    round(geomean(max(by_on[q][k].rps, 0.1) / max(by_off[q][k].rps, 0.1) for q in names), 3)
+                    for k in range(min(len(by_on[names[0]]), len(by_off[names[0]])))]
             out.append(gain)
     return out
 
 
-def print_ablations(rows) -> None:
-    gains = ablation_gains(rows)
+def print_ablations(gains) -> None:
     if not gains:
         return
     print("\nwhat each mechanism pays: clusterkg's req/s / the same with that mechanism off (> 1: it pays); "
           "the issue keeps one\nthat pays >= 1.10 on the mix at c=8 (or is needed for correctness)")
-    head = f"{'mechanism':10} {'c':>2} {'mix':>6} {'mix per round':>22} {'queries geomean':>15}"
+    head = f"{'mechanism':10} {'c':>2} {'mix':>6} {'mix per round':>22} {'queries geomean':>15} {'per round':>22}"
     print(head + "\n" + "-" * len(head))
     for g in gains:
         per_round = "/".join(f"{x:.2f}" for x in g["mix_gain_rounds"])
         queries = "-" if g["queries_gain"] is None else f"{g['queries_gain']:.2f}"
-        print(f"{g['mechanism']:10} {g['concurrency']:>2} {g['mix_gain']:>6.2f} {per_round:>22} {queries:>15}")
+        queries_rounds = "/".join(f"{x:.2f}" for x in g.get("queries_gain_rounds", []))
+        print(f"{g['mechanism']:10} {g['concurrency']:>2} {g['mix_gain']:>6.2f} {per_round:>22} {queries:>15} "
+              f"{queries_rounds or '-':>22}")
+    print("mix: the mix's req/s (one point per round: noisy here); queries geomean: over the queries alone (one point\n"
+          "each per round), steadier; per round: the same ratio within each round")
 
 
 def engine_ceiling(python: str, rows, args) -> dict | None:
@@ -568,7 +576,7 @@ def run(args, report) -> int:
         report["warmup"] = {name: [r.as_dict() for r in rs] for name, rs in warmup.items()}
         rows = summarise(results, queries, args)
         report["summary"] = rows
-        report["ablations"] = ablation_gains(rows)
+        report["ablations"] = ablation_gains(rows, results)
         report["runs"] = {s: {str(c): {p: [r.as_dict() for r in rs] for p, rs in by_p.items()} for c, by_p in by_c.items()}
                           for s, by_c in results.items()}
     tr = targets(rows, cold)
