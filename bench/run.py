@@ -4,6 +4,8 @@
     python bench/run.py                  # 10 s per point; about 15 min
     python bench/run.py --smoke          # 1 s per point; what CI runs (< 2 min)
     python bench/run.py --rounds 3       # each point 3 times, servers interleaved; medians
+    python bench/run.py --duration 3 --rounds 2 --ablations --skip virtuoso --skip rdflib-endpoint
+                                         # each mechanism on and off, side by side
 
 Servers, each on a free port of 127.0.0.1, started and always stopped here:
   floor           gunicorn + Flask with clusterkg's workers/threads, answering clusterkg's own
@@ -12,6 +14,11 @@ Servers, each on a free port of 127.0.0.1, started and always stopped here:
   clusterkg-cache `clusterkg serve`, result cache on (result_cache_size = --cache-size)
   clusterkg-exec  with --executors-only: no result cache and inprocess_max_ms = 0, every query
                   in an executor process (what clusterkg's placement of quick queries saves)
+  minimal         Flask + pyoxigraph on the same data, no guard, no limits, no executors
+                  (bench/minimal_app.py, gunicorn gthread, same workers/threads): always runs
+  clusterkg-no*   with --ablations: clusterkg (no result cache) with one mechanism off, through
+                  bench/variant_serve.py: -nofastpath (GET /sparql through Flask), -nobalance (no
+                  accept balancing), -noplacement (inprocess_max_ms = 0)
   rdflib-endpoint the same N-Quads served by rdflib-endpoint (bench/.venv-ref)
   virtuoso        the same N-Quads in Virtuoso, if installed (or --with-virtuoso)
 
@@ -45,7 +52,14 @@ from servers import Server, ServerError, http_get
 from tools import BENCH, REPO, log
 
 JSON_ACCEPT = "application/sparql-results+json"
-TARGETS = {"ratio_nocache_c8": 0.7, "worst_p99_ms": 15.0, "ratio_cache_c8": 0.9, "cold_start_s": 2.0}
+TARGETS = {"ratio_nocache_c8": 0.7, "worst_p99_ms": 15.0, "ratio_cache_c8": 0.9, "cold_start_s": 2.0,
+           # clusterkg (no cache) beside the minimal endpoint (foundations issue)
+           "min_query_ratio_to_minimal": 0.9, "ratio_to_minimal": 1.0, "worst_p99_to_minimal": 1.3}
+#: --ablations: server name -> (variant_serve.py flag, what is off)
+ABLATIONS = {"clusterkg-nofastpath": ("--no-fastpath", "protocol.FastPath unwrapped: GET /sparql through the Flask view"),
+             "clusterkg-nobalance": ("--no-balance", "no accept balancing (Server.balance = None)"),
+             "clusterkg-noplacement": ("--no-placement", "inprocess_max_ms = 0: every query in an executor")}
+ORDER = ["floor", "minimal", "clusterkg", *ABLATIONS, "clusterkg-cache", "clusterkg-exec", "rdflib-endpoint", "virtuoso"]
 
 
 @dataclass
@@ -89,11 +103,13 @@ def parse_args(argv=None) -> argparse.Namespace:
                          "FastPath does (default), or a Flask view")
     ap.add_argument("--executors-only", action="store_true",
                     help="also run clusterkg-exec: no result cache, inprocess_max_ms = 0 (every query in an executor)")
+    ap.add_argument("--ablations", action="store_true",
+                    help="also run clusterkg (no cache) with one mechanism off each: " + ", ".join(ABLATIONS))
     ap.add_argument("--cache-size", type=int, default=1024, help="result_cache_size of clusterkg-cache")
     ap.add_argument("--cold-starts", type=int, default=3, help="clusterkg spawns timed for cold start")
     ap.add_argument("--with-virtuoso", action="store_true", help="install Virtuoso if it is missing")
-    ap.add_argument("--skip", action="append", default=[], choices=["rdflib-endpoint", "virtuoso"],
-                    help="leave out a reference server")
+    ap.add_argument("--skip", action="append", default=[], choices=["rdflib-endpoint", "virtuoso", "clusterkg-cache"],
+                    help="leave out a reference server (or clusterkg-cache)")
     ap.add_argument("--python", help="the Python with clusterkg installed (default: this one or .venv)")
     ap.add_argument("--clusterkg-cmd", help="command instead of `clusterkg` (development only)")
     ap.add_argument("--out", type=Path, default=BENCH / "out", help="where results.json and logs go")
@@ -115,6 +131,21 @@ def clusterkg_server(name, label, cmd, workers, cache_size, out: Path, inprocess
     return Server(name, label, cmd + ["serve", "--host", "127.0.0.1", "--port", "{port}",
                                       "--workers", str(workers), "--config", str(config)],
                   log_dir=out / "logs", cwd=REPO, env={"CLUSTERKG_RESULT_CACHE_SIZE": None, "CLUSTERKG_INPROCESS_MAX_MS": None})
+
+
+def variant_server(name, label, python, flag, workers, out: Path) -> Server:
+    """bench/variant_serve.py FLAG: clusterkg's own Server with one mechanism off, no result cache."""
+    config = out / f"{name}.toml"
+    config.write_text("result_cache_size = 0\n")
+    return Server(name, label, [python, str(BENCH / "variant_serve.py"), flag, "--port", "{port}",
+                                "--workers", str(workers), "--config", str(config)],
+                  log_dir=out / "logs", cwd=REPO, env={"CLUSTERKG_RESULT_CACHE_SIZE": None, "CLUSTERKG_INPROCESS_MAX_MS": None})
+
+
+def minimal_server(python, workers, threads, out: Path) -> Server:
+    return Server("minimal", f"Flask + pyoxigraph, gunicorn gthread ({workers}w x {threads}t), no guard/limits/executors",
+                  [python, str(BENCH / "minimal_app.py"), "--port", "{port}", "--workers", str(workers),
+                   "--threads", str(threads)], log_dir=out / "logs", cwd=REPO)
 
 
 def floor_server(python, workers, threads, kind: str, responses: Path, out: Path) -> Server:
@@ -160,12 +191,12 @@ def cold_start(make: callable, probe: Query, n: int) -> list[float]:
 
 # --- measuring ---------------------------------------------------------------------------------
 
-REFERENCES = ("rdflib-endpoint", "virtuoso")
+REFERENCES = ("rdflib-endpoint", "virtuoso", "minimal")
 
 
 def measure(wrk, servers: list[Server], queries, args) -> dict:
     """results[server][c][point] = list of wrkdrive.Result (one per round); points: mix, each query.
-    With --smoke the reference servers run the mix only (keeps CI under 2 minutes)."""
+    With --smoke the reference servers (minimal included) run the mix only (keeps CI under 2 minutes)."""
     points = [("mix", queries)] + [(q.name, [q]) for q in queries]
     runs_of = lambda s, p: not (args.smoke and s.name in REFERENCES and p != "mix")  # noqa: E731
     results = {s.name: {c: {p: [] for p, _ in points if runs_of(s, p)} for c in args.concurrency} for s in servers}
@@ -218,40 +249,67 @@ def summarise(results, queries, args) -> list[dict]:
             starved = sorted({p for p, runs in by_p.items() if any(r.requests == 0 for r in runs)})
             runs = [r for point in by_p.values() for r in point]
             row = {"server": name, "concurrency": c, "rps": round(med("mix", "rps"), 1),
+                   "mix_rps_rounds": [round(r.rps, 1) for r in by_p["mix"]],
                    "p50_ms": round(med("mix", "p50_ms"), 2), "p99_ms": round(med("mix", "p99_ms"), 2),
                    "non2xx": sum(r.non2xx for r in runs), "socket_errors": sum(r.socket_errors for r in runs),
-                   "ratio_to_floor": None, "worst_p99_ms": None, "worst_p99_query": None,
+                   "ratio_to_floor": None, "ratio_to_minimal": None, "worst_p99_ms": None, "worst_p99_query": None,
                    "points_without_a_finished_request": starved}
             if all(q.name in by_p for q in queries):
                 floor = results["floor"][c]
                 ratios = [med(q.name, "rps") / statistics.median(r.rps for r in floor[q.name]) for q in queries]
                 worst = max((med(q.name, "p99_ms"), q.name) for q in queries)
                 row.update({
-                    "ratio_to_floor": round(math.exp(statistics.fmean(math.log(x) for x in ratios)), 3),
+                    "ratio_to_floor": round(geomean(ratios), 3),
                     "worst_p99_ms": round(worst[0], 2), "worst_p99_query": worst[1],
                     "per_query_rps": {q.name: round(med(q.name, "rps"), 1) for q in queries},
                     "per_query_p99_ms": {q.name: round(med(q.name, "p99_ms"), 2) for q in queries}})
             rows.append(row)
+    add_ratios_to_minimal(rows)
     return rows
+
+
+def geomean(xs) -> float:
+    return math.exp(statistics.fmean(math.log(x) for x in xs))
+
+
+def add_ratios_to_minimal(rows) -> None:
+    """Each row beside the minimal endpoint's at the same concurrency: ratio_to_minimal (geometric
+    mean over the queries of req/s / minimal's), per-query ratios, mix req/s ratio, worst p99 ratio."""
+    minimal = {r["concurrency"]: r for r in rows if r["server"] == "minimal"}
+    for row in rows:
+        m = minimal.get(row["concurrency"])
+        if m is None or m["rps"] <= 0:
+            continue
+        row["mix_ratio_to_minimal"] = round(row["rps"] / m["rps"], 3)
+        if "per_query_rps" in row and "per_query_rps" in m:
+            ratios = {q: row["per_query_rps"][q] / m["per_query_rps"][q] for q in row["per_query_rps"]}
+            row["per_query_ratio_to_minimal"] = {q: round(x, 3) for q, x in ratios.items()}
+            row["ratio_to_minimal"] = round(geomean(ratios.values()), 3)
+            row["worst_p99_to_minimal"] = round(row["worst_p99_ms"] / m["worst_p99_ms"], 3)
 
 
 def print_report(rows, servers, cold, targets_row, args, report) -> None:
     start = {s.name: s.start_seconds for s in servers}
     print(f"\nclusterkg benchmark at {report['commit']}{' (server/ has uncommitted changes)' if report['dirty_server_files'] else ''}: "
           f"{args.duration} s per point x {args.rounds} round(s), wrk -t1, {os.cpu_count()} cores, 127.0.0.1")
-    head = f"{'server':16} {'c':>2} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'non-2xx':>7} {'sock err':>8} " \
-           f"{'x floor':>7} {'worst p99 ms':>12}  {'(query)':22} {'start s':>7}"
+    head = f"{'server':21} {'c':>2} {'req/s':>8} {'rounds':>15} {'p50 ms':>7} {'p99 ms':>7} {'non-2xx':>7} {'sock err':>8} " \
+           f"{'x floor':>7} {'x minimal':>9} {'worst p99 ms':>12}  {'(query)':22} {'start s':>7}"
     print(head + "\n" + "-" * len(head))
     for r in rows:
         bound = bool(r["points_without_a_finished_request"])
         ratio = "-" if r["ratio_to_floor"] is None else ("<" if bound else "") + f"{r['ratio_to_floor']:.2f}"
         worst = "-" if r["worst_p99_ms"] is None else (">" if bound else "") + f"{r['worst_p99_ms']:.2f}"
-        print(f"{r['server']:16} {r['concurrency']:>2} {r['rps']:>8.1f} {r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f} "
-              f"{r['non2xx']:>7} {r['socket_errors']:>8} {ratio:>7} {worst:>12}  "
+        vs_min = "-" if r["ratio_to_minimal"] is None else f"{r['ratio_to_minimal']:.2f}"
+        rounds = "/".join(f"{x:.0f}" for x in r["mix_rps_rounds"])
+        print(f"{r['server']:21} {r['concurrency']:>2} {r['rps']:>8.1f} {rounds:>15} {r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f} "
+              f"{r['non2xx']:>7} {r['socket_errors']:>8} {ratio:>7} {vs_min:>9} {worst:>12}  "
               f"{r['worst_p99_query'] or '-':22} {start[r['server']]:>7.2f}")
-    print("req/s, p50, p99: the mix (all queries in rotation); x floor: geometric mean over the queries of\n"
-          "(req/s of that query alone / the floor's); worst p99: the slowest query alone; < or >: some point\n"
+    print("req/s, p50, p99: the mix (all queries in rotation), median over the rounds; rounds: the mix's req/s\n"
+          "in each round; x floor, x minimal: geometric mean over the queries of (req/s of that query alone /\n"
+          "the floor's, the minimal endpoint's); worst p99: the slowest query alone; < or >: some point\n"
           "finished no request in its duration; -: not measured (--smoke runs the references' mix only)")
+    print_versus_minimal(rows)
+    print_ablations(report.get("ablations") or [])
     engine = report.get("engine")
     if engine:
         print(f"evaluation alone (bench/engine_times.py: LocalStore.query in-process, median ms): "
@@ -265,6 +323,72 @@ def print_report(rows, servers, cold, targets_row, args, report) -> None:
     print("\ntargets (printed, not asserted):")
     for t in targets_row:
         print(f"  {t['what']:72} {t['value']:>9} {t['target']:>10}  {'met' if t['met'] else 'MISSED'}")
+
+
+def print_versus_minimal(rows) -> None:
+    """clusterkg (and its ablations) beside the minimal endpoint, query by query."""
+    mine = [r for r in rows if r.get("per_query_ratio_to_minimal") and r["server"].startswith("clusterkg")]
+    if not mine:
+        return
+    minimal = {r["concurrency"]: r for r in rows if r["server"] == "minimal"}
+    names = list(mine[0]["per_query_ratio_to_minimal"])
+    print(f"\nx minimal, query by query (req/s of the query alone / minimal's; targets for clusterkg: every query "
+          f">= {TARGETS['min_query_ratio_to_minimal']}, geometric mean >= {TARGETS['ratio_to_minimal']}, "
+          f"worst p99 <= {TARGETS['worst_p99_to_minimal']} x minimal's)")
+    head = f"{'server':21} {'c':>2} " + " ".join(f"{n[:9]:>9}" for n in names) + f" {'geomean':>7} {'mix':>5} {'worst p99':>9}"
+    print(head + "\n" + "-" * len(head))
+    for c, m in sorted(minimal.items()):
+        if "per_query_rps" in m:
+            print(f"{'minimal req/s':21} {c:>2} " + " ".join(f"{m['per_query_rps'][n]:>9.0f}" for n in names)
+                  + f" {'':>7} {m['rps']:>5.0f} {m['worst_p99_ms']:>7.2f}ms")
+    for r in mine:
+        print(f"{r['server']:21} {r['concurrency']:>2} " + " ".join(f"{r['per_query_ratio_to_minimal'][n]:>9.2f}" for n in names)
+              + f" {r['ratio_to_minimal']:>7.2f} {r['mix_ratio_to_minimal']:>5.2f} {r['worst_p99_to_minimal']:>8.2f}x")
+    print("geomean: over the queries alone; mix: the rotation's req/s / minimal's; worst p99: the server's worst\n"
+          "per-query p99 / minimal's worst per-query p99, same concurrency")
+
+
+def ablation_gains(rows, results) -> list[dict]:
+    """What each mechanism pays: clusterkg's req/s / the variant's with it off, same concurrency:
+    on the mix, and as the geometric mean over the queries alone. Per round too (servers are
+    interleaved point by point, so round k of both ran close in time)."""
+    get = {(r["server"], r["concurrency"]): r for r in rows}
+    out = []
+    for name, (flag, what) in ABLATIONS.items():
+        for c in sorted({r["concurrency"] for r in rows}):
+            on, off = get.get(("clusterkg", c)), get.get((name, c))
+            if on is None or off is None or not off["rps"]:
+                continue
+            gain = {"mechanism": name.removeprefix("clusterkg-no"), "server": name, "concurrency": c,
+                    "mix_gain": round(on["rps"] / off["rps"], 3),
+                    "mix_gain_rounds": [round(a / b, 3) for a, b in zip(on["mix_rps_rounds"], off["mix_rps_rounds"]) if b],
+                    "queries_gain": None}
+            if on.get("per_query_rps") and off.get("per_query_rps"):
+                names = list(on["per_query_rps"])
+                gain["queries_gain"] = round(geomean(on["per_query_rps"][q] / off["per_query_rps"][q] for q in names), 3)
+                by_on, by_off = results["clusterkg"][c], results[name][c]
+                gain["queries_gain_rounds"] = [
+                    round(geomean(max(by_on[q][k].rps, 0.1) / max(by_off[q][k].rps, 0.1) for q in names), 3)
+                    for k in range(min(len(by_on[names[0]]), len(by_off[names[0]])))]
+            out.append(gain)
+    return out
+
+
+def print_ablations(gains) -> None:
+    if not gains:
+        return
+    print("\nwhat each mechanism pays: clusterkg's req/s / the same with that mechanism off (> 1: it pays); "
+          "the issue keeps one\nthat pays >= 1.10 on the mix at c=8 (or is needed for correctness)")
+    head = f"{'mechanism':10} {'c':>2} {'mix':>6} {'mix per round':>22} {'queries geomean':>15} {'per round':>22}"
+    print(head + "\n" + "-" * len(head))
+    for g in gains:
+        per_round = "/".join(f"{x:.2f}" for x in g["mix_gain_rounds"])
+        queries = "-" if g["queries_gain"] is None else f"{g['queries_gain']:.2f}"
+        queries_rounds = "/".join(f"{x:.2f}" for x in g.get("queries_gain_rounds", []))
+        print(f"{g['mechanism']:10} {g['concurrency']:>2} {g['mix_gain']:>6.2f} {per_round:>22} {queries:>15} "
+              f"{queries_rounds or '-':>22}")
+    print("mix: the mix's req/s (one point per round: noisy here); queries geomean: over the queries alone (one point\n"
+          "each per round), steadier; per round: the same ratio within each round")
 
 
 def engine_ceiling(python: str, rows, args) -> dict | None:
@@ -299,6 +423,19 @@ def targets(rows, cold) -> list[dict]:
             out.append({"what": f"{name} worst p99 (any query, any c: {w['worst_p99_query']} c={w['concurrency']})",
                         "value": f"{w['worst_p99_ms']:.2f} ms", "target": f"<= {TARGETS['worst_p99_ms']:g} ms",
                         "met": w["worst_p99_ms"] <= TARGETS["worst_p99_ms"]})
+    for c in sorted({r["concurrency"] for r in rows}):
+        r = get("clusterkg", c)
+        if r is None or r.get("per_query_ratio_to_minimal") is None:
+            continue
+        low = min(r["per_query_ratio_to_minimal"].items(), key=lambda kv: kv[1])
+        out.append({"what": f"clusterkg (no cache) / minimal, lowest query at c={c} ({low[0]})", "value": f"{low[1]:.2f}",
+                    "target": f">= {TARGETS['min_query_ratio_to_minimal']}", "met": low[1] >= TARGETS["min_query_ratio_to_minimal"]})
+        out.append({"what": f"clusterkg (no cache) / minimal, geometric mean over the queries at c={c}",
+                    "value": f"{r['ratio_to_minimal']:.2f}", "target": f">= {TARGETS['ratio_to_minimal']}",
+                    "met": r["ratio_to_minimal"] >= TARGETS["ratio_to_minimal"]})
+        out.append({"what": f"clusterkg (no cache) worst p99 / minimal's worst p99 at c={c}",
+                    "value": f"{r['worst_p99_to_minimal']:.2f}", "target": f"<= {TARGETS['worst_p99_to_minimal']}",
+                    "met": r["worst_p99_to_minimal"] <= TARGETS["worst_p99_to_minimal"]})
     if (r := get("clusterkg-cache", c8)) is not None:
         out.append({"what": f"clusterkg (cache) ratio to floor at c={c8}", "value": f"{r['ratio_to_floor']:.2f}",
                     "target": f">= {TARGETS['ratio_cache_c8']}", "met": r["ratio_to_floor"] >= TARGETS["ratio_cache_c8"]})
@@ -404,11 +541,20 @@ def run(args, report) -> int:
         floor = start(floor_server(python, info["workers"], info["threads"], args.floor, responses, out))
         if any(floor[q.name][1] != base[q.name][1] for q in queries):
             raise ServerError("the floor's answers differ from clusterkg's; it would not be a floor")
-        cached = start(clusterkg_server("clusterkg-cache", f"clusterkg serve, result_cache_size={args.cache_size}",
-                                        cmd, info["workers"], args.cache_size, out))
-        for q in queries:
-            if cached[q.name][1] != base[q.name][1]:
-                log(f"warning: {q.name}: clusterkg-cache's body differs from clusterkg's")
+        start(minimal_server(python, info["workers"], info["threads"], out))
+        if "clusterkg-cache" in args.skip:
+            report["skipped"]["clusterkg-cache"] = "--skip clusterkg-cache"
+        else:
+            cached = start(clusterkg_server("clusterkg-cache", f"clusterkg serve, result_cache_size={args.cache_size}",
+                                            cmd, info["workers"], args.cache_size, out))
+            for q in queries:
+                if cached[q.name][1] != base[q.name][1]:
+                    log(f"warning: {q.name}: clusterkg-cache's body differs from clusterkg's")
+        for name, (flag, what) in ABLATIONS.items() if args.ablations else ():
+            variant = start(variant_server(name, f"clusterkg, no result cache, {what}", python, flag, info["workers"], out))
+            for q in queries:
+                if variant[q.name][1] != base[q.name][1]:
+                    log(f"warning: {q.name}: {name}'s body differs from clusterkg's")
         if args.executors_only:
             start(clusterkg_server("clusterkg-exec", "clusterkg serve, no result cache, inprocess_max_ms=0",
                                    cmd, info["workers"], 0, out, inprocess_max_ms=0))
@@ -419,18 +565,18 @@ def run(args, report) -> int:
         if virt is not None:
             from virtuoso import VirtuosoServer
             start(VirtuosoServer(virt[0], virt[1], Path(info["nquads"]), out / "virtuoso", out / "logs"), optional=True)
-        for name in set(answers_of) & {"rdflib-endpoint", "virtuoso"}:
+        for name in set(answers_of) & {"rdflib-endpoint", "virtuoso", "minimal"}:
             differ = [q.name for q in queries if q.accept == JSON_ACCEPT and answers_of[name][q.name][0] != base[q.name][0]]
             if differ:
                 log(f"note: {name} gives other row counts than clusterkg for {', '.join(differ)}")
 
-        order = ["floor", "clusterkg", "clusterkg-cache", "clusterkg-exec", "rdflib-endpoint", "virtuoso"]
-        servers.sort(key=lambda s: order.index(s.name))
+        servers.sort(key=lambda s: ORDER.index(s.name))
         results = measure(wrk, servers, queries, args)
         warmup = results.pop("_warmup")
         report["warmup"] = {name: [r.as_dict() for r in rs] for name, rs in warmup.items()}
         rows = summarise(results, queries, args)
         report["summary"] = rows
+        report["ablations"] = ablation_gains(rows, results)
         report["runs"] = {s: {str(c): {p: [r.as_dict() for r in rs] for p, rs in by_p.items()} for c, by_p in by_c.items()}
                           for s, by_c in results.items()}
     tr = targets(rows, cold)
