@@ -5,7 +5,7 @@ floor" is the share of that it keeps.
 
 Two kinds (--kind), as clusterkg's own hot path is built:
   wsgi  (default) a WSGI callable in front of the Flask app answers GET /sparql?query=…, as
-        clusterkg.protocol.FastPath does; anything else goes to Flask
+        clusterkg.web.protocol.FastPath does; anything else goes to Flask
   flask the Flask view answers it (Flask's request machinery on every request)
 
 run.py writes the responses file (query string, Accept, status line, headers, body) from

@@ -7,8 +7,8 @@
 
 It builds what `clusterkg serve` builds (``clusterkg.serve.Server(settings)``; the app made by
 ``clusterkg.app.create_app``) and then, per flag:
-  --no-fastpath   unwraps ``protocol.FastPath``: create_app sets ``app.wsgi_app =
-                  FastPath(app.wsgi_app, endpoint)``, so ``app.wsgi_app.wsgi_app`` is Flask's own;
+  --no-fastpath   unwraps ``web.protocol.FastPath``: create_app sets ``app.wsgi_app =
+                  FastPath(app.wsgi_app, service)``, so ``app.wsgi_app.wsgi_app`` is Flask's own;
                   every GET /sparql then goes through the Flask view
   --no-balance    sets the Server's ``balance`` to None before run(): ``serve.Worker`` reads
                   ``self.app.balance`` and, when it is None, accepts whatever it wins (gunicorn's
@@ -33,7 +33,7 @@ def main(argv=None) -> None:
     ap.add_argument("--no-placement", action="store_true", help="inprocess_max_ms = 0 (every query in an executor)")
     args = ap.parse_args(argv)
 
-    from clusterkg import protocol
+    from clusterkg.web import protocol
     from clusterkg.app import create_app
     from clusterkg.serve import Server
     from clusterkg.settings import Settings
