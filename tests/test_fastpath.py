@@ -1,0 +1,48 @@
+"""The fast path (web.protocol.FastPath: GET|HEAD /sparql?query= without Flask's request
+machinery) is a second way in; it must answer exactly what the Flask view answers.  Kept because
+it pays (bench/run.py --ablations: 1.19x the mix at c=8, median of 5 rounds)."""
+from __future__ import annotations
+
+import pytest
+from werkzeug.test import Client
+
+from clusterkg.web.protocol import FastPath
+from conftest import CK
+
+REQUESTS = [
+    ({"query": f"SELECT ?c WHERE {{ ?c a <{CK}InnovationCluster> }} ORDER BY ?c"}, {}),
+    ({"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 5", "format": "csv"}, {}),
+    ({"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 5"}, {"Accept": "application/sparql-results+xml"}),
+    ({"query": "ASK { ?s ?p ?o }"}, {"Accept": "text/tab-separated-values"}),
+    ({"query": f"CONSTRUCT WHERE {{ ?c a <{CK}InnovationCluster> }}"}, {"Accept": "text/turtle"}),
+    ({"query": "CONSTRUCT WHERE { ?s ?p ?o }", "format": "jsonld"}, {}),
+    ({"query": "SELECT * WHERE { ?s ?p ?o }"}, {}),                                   # over the row cap
+    ({"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 1",
+      "default-graph-uri": "https://w3id.org/clusterkg/graph/data"}, {}),
+    ({"query": "SELECT * WHERE {"}, {}),                                               # 400 malformed
+    ({"query": "SELECT * WHERE {"}, {"Accept": "text/html"}),                          # 400 as a page
+    ({"query": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"}, {}),                        # 403
+    ({"query": "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }"}, {}),  # 403
+    ({"query": "ASK {}", "update": "CLEAR ALL"}, {}),                                  # 400
+    ({"query": "ASK {}", "format": "nope"}, {}),                                       # 400 unknown-format
+    ({"query": "ASK {}"}, {"Accept": "image/png"}),                                    # 406
+    ({"query": "SELECT * FROM <http://example.org/g> WHERE { ?s ?p ?o }"}, {}),        # 400 unknown-graph
+]
+
+
+@pytest.fixture
+def both(make_app):
+    app = make_app(max_result_rows=20)
+    assert isinstance(app.wsgi_app, FastPath)
+    return Client(app.wsgi_app), Client(app.wsgi_app.wsgi_app)   # fast path, Flask alone
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize("params, headers", REQUESTS)
+def test_the_fast_path_answers_what_flask_answers(both, method, params, headers):
+    fast, flask = both
+    a = fast.open("/sparql", method=method, query_string=params, headers=headers)
+    b = flask.open("/sparql", method=method, query_string=params, headers=headers)
+    assert a.status_code == b.status_code  # (the reason phrase is werkzeug's upper case or ours)
+    assert a.get_data() == b.get_data()
+    assert sorted(a.headers.items()) == sorted(b.headers.items())
