@@ -33,8 +33,10 @@ GRAPH_ONTOLOGY = BASE + "graph/ontology"
 GRAPH_DATA = BASE + "graph/data"
 GRAPH_LINKS = BASE + "graph/links"
 GRAPH_INFERRED = BASE + "graph/inferred"
+#: the regional statistics (data/regions/): asserted, but loaded as they are, outside the closure
+GRAPH_REGIONS = BASE + "graph/regions"
 ASSERTED_GRAPHS = (GRAPH_ONTOLOGY, GRAPH_DATA, GRAPH_LINKS)
-ALL_GRAPHS = ASSERTED_GRAPHS + (GRAPH_INFERRED,)
+ALL_GRAPHS = ASSERTED_GRAPHS + (GRAPH_REGIONS, GRAPH_INFERRED)
 
 #: Bump when the inference or the noise filter changes, so old caches are not reused.
 PIPELINE_VERSION = "1"
@@ -67,11 +69,32 @@ def inputs_hash(settings: Settings) -> str:
     """A hash of every input file's bytes (and the graph it goes to), plus PIPELINE_VERSION."""
     h = hashlib.sha256(PIPELINE_VERSION.encode())
     h.update(b"inference" if settings.inference else b"no-inference")
-    for graph, paths in input_files(settings).items():
+    for graph, paths in {**input_files(settings), GRAPH_REGIONS: region_files(settings)}.items():
         for path in paths:
             h.update(graph.encode() + b"\0" + str(path.name).encode() + b"\0")
             h.update(_read_bytes(path))
     return h.hexdigest()[:16]
+
+
+def region_files(settings: Settings) -> list[Path]:
+    """The Turtle files of graph …/graph/regions (the OWL-RL closure does not see them)."""
+    return [Path(p) for p in settings.regions_files]
+
+
+def regions_nquads(settings: Settings) -> bytes:
+    """The regional graph as N-Quads, parsed by pyoxigraph: 25,000 triples of Data Cube
+    observations gain nothing from the closure, which would cost far more than parsing them."""
+    import pyoxigraph
+
+    quads = []
+    graph = pyoxigraph.NamedNode(GRAPH_REGIONS)
+    for path in region_files(settings):
+        try:
+            triples = list(pyoxigraph.parse(_read_bytes(path), format=pyoxigraph.RdfFormat.TURTLE))
+        except SyntaxError as exc:
+            raise InputError(f"{path}: Turtle syntax error: " + " ".join(str(exc.msg).split())) from None
+        quads.extend(pyoxigraph.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
+    return pyoxigraph.serialize(quads, format=pyoxigraph.RdfFormat.N_QUADS)
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -159,7 +182,8 @@ def prepare(settings: Settings) -> Prepared:
     version = inputs_hash(settings)
     cache_dir = Path(settings.cache_dir)
     nquads_path = cache_dir / f"dataset-{version}.nq"
-    graphs = ALL_GRAPHS if settings.inference else ASSERTED_GRAPHS
+    graphs = tuple(g for g in ALL_GRAPHS if (g != GRAPH_INFERRED or settings.inference)
+                   and (g != GRAPH_REGIONS or settings.regions_files))
     if nquads_path.exists():
         return Prepared(version, nquads_path, graphs, time.perf_counter() - start, True)
 
@@ -171,7 +195,7 @@ def prepare(settings: Settings) -> Prepared:
         for triple in inferred:
             target.add(triple)
         log.info("OWL-RL closure: %d triples added in %.2f s", len(inferred), time.perf_counter() - t0)
-    _write_atomically(nquads_path, ds.serialize(format="nquads", encoding="utf-8"))
+    _write_atomically(nquads_path, ds.serialize(format="nquads", encoding="utf-8") + regions_nquads(settings))
     return Prepared(version, nquads_path, graphs, time.perf_counter() - start, False)
 
 

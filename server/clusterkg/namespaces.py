@@ -9,6 +9,7 @@ PREFIXES: dict[str, str] = {
     **{kind: f"{ID}{kind}/" for kind in (
         "cluster", "complex", "place", "actor", "council", "field", "goal", "task", "outcome",
         "figure", "indicator", "unit", "role", "group", "code", "scheme", "source", "linkset",
+        "region", "observation",
     )},
     "ckds": ID + "dataset/",
     "ckgraph": "https://w3id.org/clusterkg/graph/",
@@ -21,6 +22,8 @@ PREFIXES: dict[str, str] = {
     "prov": "http://www.w3.org/ns/prov#",
     "qb": "http://purl.org/linked-data/cube#",
     "sdmx-attribute": "http://purl.org/linked-data/sdmx/2009/attribute#",
+    "sdmx-dimension": "http://purl.org/linked-data/sdmx/2009/dimension#",
+    "sdmx-measure": "http://purl.org/linked-data/sdmx/2009/measure#",
     "dcterms": "http://purl.org/dc/terms/",
     "foaf": "http://xmlns.com/foaf/0.1/",
     "geo": "http://www.opengis.net/ont/geosparql#",
