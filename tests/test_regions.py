@@ -139,3 +139,25 @@ def test_a_broken_region_file_is_one_line_naming_it(tmp_path):
     with pytest.raises(InputError) as caught:
         dataset.prepare(Settings.load(cache_dir=tmp_path, regions_files=(bad,), inference=False))
     assert str(bad) in caught.value.message and "\n" not in caught.value.message
+
+
+def test_the_regions_csv_is_one_row_per_region_period_and_indicator(store):
+    import csv
+    import io
+
+    from click.testing import CliRunner
+
+    from clusterkg.cli import main
+
+    result = CliRunner().invoke(main, ["export", "--format", "regions-csv"], catch_exceptions=False)
+    assert result.exit_code == 0
+    table = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len(table) == count(store, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {REGIONS} {{ ?o a qb:Observation }} }}")
+    keys = {(r["kostat_code"], r["period"], r["indicator"]) for r in table}
+    assert len(keys) == len(table)
+    gumi = [r for r in table if r["kostat_code"] == "37050" and r["period"] == "2020"
+            and r["indicator"].endswith("/regional-grdp")]
+    assert [(r["value"], r["cluster"].rsplit("/", 1)[-1], r["province_code"], r["region_ko"]) for r in gumi] == \
+        [("27984001", "gumi", "37", "구미시")]
+    assert {r["cluster"] for r in table if r["kostat_code"] == "11010"} == {""}
+    assert {r["level"] for r in table if r["kostat_code"] in ("31091", "31092")} == {"gu-of-city"}

@@ -79,14 +79,21 @@ def validate(ctx, files):
 
 @main.command()
 @click.option("--format", "fmt", required=True,
-              type=click.Choice(["turtle", "ntriples", "nquads", "trig", "jsonld", "xml", "csv"]),
-              help="RDF format of the dump, or csv for the tidy table of every figure.")
+              type=click.Choice(["turtle", "ntriples", "nquads", "trig", "jsonld", "xml", "csv", "regions-csv"]),
+              help="RDF format of the dump; csv for the tidy table of every figure; regions-csv for the "
+                   "regional statistics, one row per region, period and indicator, with the cluster where there is one.")
 @click.option("--inferred", is_flag=True, help="Include the OWL-RL closure (graph …/graph/inferred).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-",
               help="File to write (default: standard output).")
 @click.pass_context
 def export(ctx, fmt, inferred, output):
-    """Export the whole dataset (named graphs kept where the format can), or the figures as CSV."""
+    """Export the whole dataset (named graphs kept where the format can), or a table as CSV.
+
+    \b
+    Example:
+      clusterkg export --format trig -o clusterkg.trig
+      clusterkg export --format regions-csv -o regions.csv   # pandas: pd.read_csv("regions.csv", dtype={"kostat_code": str})
+    """
     from . import dataset, export as exporting
 
     prepared = dataset.prepare(_settings(ctx))
