@@ -193,9 +193,9 @@ def test_build_regions_refuses_another_package_version_in_one_line(tmp_path, mon
     from click.testing import CliRunner
 
     from clusterkg.cli import main
-    from clusterkg.regions import build
+    from clusterkg.regions import package
 
-    monkeypatch.setattr(build.importlib.metadata, "version", lambda name: "0.3.9")
+    monkeypatch.setattr(package.importlib.metadata, "version", lambda name: "0.3.9")
     out = tmp_path / "regions.ttl"
     result = CliRunner().invoke(main, ["build-regions", "-o", str(out)])
     assert result.exit_code == 2
