@@ -33,6 +33,7 @@ def endpoint_settings(tmp_path_factory) -> dict:
         "ontology_dir": str(FIXTURES / "ontology"),
         "data_files": (str(FIXTURES / "data.ttl"),),
         "links_files": (str(FIXTURES / "links.ttl"),),
+        "regions_files": (),
         "cache_dir": str(tmp_path_factory.mktemp("cache")),
         "query_timeout": TEST_TIMEOUT,
     }

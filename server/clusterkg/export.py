@@ -19,7 +19,7 @@ from .namespaces import GRAPH_INFERRED
 if TYPE_CHECKING:
     from .dataset import Prepared
 
-TABLES = ("csv",)  # the tidy tables; every other name is an RDF format of the registry
+TABLES = ("csv", "regions-csv")  # the tidy tables; every other name is an RDF format of the registry
 #: what `clusterkg export --format` accepts: the graph formats of the registry, and the tables
 FORMATS = formats.names(formats.GRAPH) + TABLES
 
@@ -29,12 +29,20 @@ FIGURE_COLUMNS = (
     "unit_label", "role", "reference_period", "baseline_period", "period_length", "comparison_group",
     "comparison_group_label", "approximate", "phrase_ko", "source",
 )
+#: The columns of the regional-statistics table (the variables of queries/regions-table.rq).
+REGION_COLUMNS = (
+    "kostat_code", "region", "region_ko", "region_en", "level", "province_code", "province_ko", "province_en",
+    "period", "indicator", "indicator_label", "value", "unit", "unit_label", "cluster", "cluster_label", "dataset",
+)
 
 
 def export(prepared: Prepared, fmt: str, out: IO[bytes], *, inferred: bool = False) -> None:
     """Write the dataset (or, for ``csv``, the figures table) to the binary stream ``out``."""
     if fmt == "csv":
         out.write(figures_csv(prepared).encode("utf-8"))
+        return
+    if fmt == "regions-csv":
+        out.write(table_csv(open_store(prepared), "regions-table", REGION_COLUMNS).encode("utf-8"))
         return
     rdf = formats.by_name(fmt, formats.GRAPH)  # an unknown name is a ClusterkgError naming the choices
     quads = [q for q in ox.parse(path=prepared.nquads_path, format=ox.RdfFormat.N_QUADS)
@@ -53,22 +61,28 @@ def open_store(prepared: Prepared) -> ox.Store:
     return LocalStore.open(prepared.nquads_path, prepared.graphs).store
 
 
-def figure_rows(store: ox.Store) -> list[dict[str, str]]:
-    """One dict per figure, keyed by FIGURE_COLUMNS; values are lexical forms or IRIs ('' when absent)."""
+def query_rows(store: ox.Store, name: str, columns) -> list[dict[str, str]]:
+    """One dict per solution of queries/<name>.rq, keyed by ``columns``; lexical forms or IRIs ('' when absent)."""
     rows = []
-    for solution in store.query(named_queries.load("figures"), use_default_graph_as_union=True):
-        row = {}
-        for column in FIGURE_COLUMNS:
-            term = solution[column]
-            row[column] = "" if term is None else term.value
-        rows.append(row)
+    for solution in store.query(named_queries.load(name), use_default_graph_as_union=True):
+        rows.append({column: "" if solution[column] is None else solution[column].value for column in columns})
     return rows
+
+
+def figure_rows(store: ox.Store) -> list[dict[str, str]]:
+    """One dict per figure, keyed by FIGURE_COLUMNS."""
+    return query_rows(store, "figures", FIGURE_COLUMNS)
+
+
+def table_csv(store: ox.Store, name: str, columns) -> str:
+    """The rows of queries/<name>.rq as CSV (RFC 4180, UTF-8, header row)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(query_rows(store, name, columns))
+    return buffer.getvalue()
 
 
 def figures_csv(prepared: Prepared) -> str:
     """The tidy table of every figure as CSV (RFC 4180, UTF-8, header row)."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=FIGURE_COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(figure_rows(open_store(prepared)))
-    return buffer.getvalue()
+    return table_csv(open_store(prepared), "figures", FIGURE_COLUMNS)

