@@ -59,7 +59,7 @@ TARGETS = {"ratio_nocache_c8": 0.7, "worst_p99_ms": 15.0, "ratio_cache_c8": 0.9,
 ABLATIONS = {"clusterkg-nofastpath": ("--no-fastpath", "protocol.FastPath unwrapped: GET /sparql through the Flask view"),
              "clusterkg-nobalance": ("--no-balance", "no accept balancing (Server.balance = None)"),
              "clusterkg-noplacement": ("--no-placement", "inprocess_max_ms = 0: every query in an executor")}
-ORDER = ["floor", "minimal", "clusterkg", *ABLATIONS, "clusterkg-cache", "clusterkg-exec", "rdflib-endpoint", "virtuoso"]
+ORDER = ["floor", "minimal", "clusterkg", "clusterkg-before", *ABLATIONS, "clusterkg-cache", "clusterkg-exec", "rdflib-endpoint", "virtuoso"]
 
 
 @dataclass
@@ -112,6 +112,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                     help="leave out a reference server (or clusterkg-cache)")
     ap.add_argument("--python", help="the Python with clusterkg installed (default: this one or .venv)")
     ap.add_argument("--clusterkg-cmd", help="command instead of `clusterkg` (development only)")
+    ap.add_argument("--baseline-cmd", help="also run this `clusterkg` command (e.g. another checkout's "
+                    ".venv/bin/clusterkg) as clusterkg-before, no result cache: a before/after in one run")
     ap.add_argument("--out", type=Path, default=BENCH / "out", help="where results.json and logs go")
     args = ap.parse_args(argv)
     if args.smoke:
@@ -555,6 +557,12 @@ def run(args, report) -> int:
             for q in queries:
                 if variant[q.name][1] != base[q.name][1]:
                     log(f"warning: {q.name}: {name}'s body differs from clusterkg's")
+        if args.baseline_cmd:
+            before = start(clusterkg_server("clusterkg-before", f"{args.baseline_cmd} serve, no result cache",
+                                            shlex.split(args.baseline_cmd), info["workers"], 0, out))
+            for q in queries:
+                if before[q.name][0] != base[q.name][0]:
+                    log(f"note: {q.name}: clusterkg-before gives {before[q.name][0]} rows, clusterkg {base[q.name][0]}")
         if args.executors_only:
             start(clusterkg_server("clusterkg-exec", "clusterkg serve, no result cache, inprocess_max_ms=0",
                                    cmd, info["workers"], 0, out, inprocess_max_ms=0))
