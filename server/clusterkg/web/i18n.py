@@ -1,0 +1,112 @@
+"""Korean and English: which language a request gets, the interface's words, and picking a label.
+
+The language is ``?lang=ko|en`` (remembered in a cookie), else the cookie, else the browser's
+Accept-Language, else Korean (the language of the source).  An unknown ``lang`` is a 400.  A label
+is picked in the chosen language, then the other one, then an untagged one (``pick``).
+"""
+from __future__ import annotations
+
+from flask import request
+
+from ..errors import ClusterkgError
+
+LANGS = ("ko", "en")
+DEFAULT = "ko"
+COOKIE = "lang"
+COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+def choose() -> tuple[str, bool]:
+    """(language, whether to remember it in the cookie) for the current request."""
+    asked = request.args.get("lang")
+    if asked is not None:
+        if asked not in LANGS:
+            raise ClusterkgError("bad-request", f"Unknown language lang={asked[:40]!r}; use lang=ko or lang=en.")
+        return asked, request.cookies.get(COOKIE) != asked
+    cookie = request.cookies.get(COOKIE)
+    if cookie in LANGS:
+        return cookie, False
+    best = request.accept_languages.best_match(LANGS)
+    return (best or DEFAULT), False
+
+
+def remember(response, lang: str) -> None:
+    response.set_cookie(COOKIE, lang, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True)
+
+
+def pick(labels: dict[str, str] | None, lang: str) -> str | None:
+    """A label from {language tag: text}: the chosen language, the other, then untagged ('')."""
+    if not labels:
+        return None
+    for tag in (lang, *(other for other in LANGS if other != lang), ""):
+        if tag in labels:
+            return labels[tag]
+    return next(iter(labels.values()))
+
+
+#: the interface's words: key -> (Korean, English)
+WORDS: dict[str, tuple[str, str]] = {
+    "site": ("클러스터KG", "clusterkg"),
+    "tagline": ("한국 7개 혁신클러스터의 지식 그래프", "The knowledge graph of Korea's seven innovation clusters"),
+    "home": ("처음", "Home"),
+    "clusters": ("클러스터", "Clusters"),
+    "query": ("SPARQL 질의", "SPARQL query"),
+    "ontology": ("온톨로지", "Ontology"),
+    "downloads": ("내려받기", "Downloads"),
+    "properties": ("속성", "Properties"),
+    "incoming": ("이 자원을 가리키는 링크", "Links to this resource"),
+    "property": ("속성", "Property"),
+    "value": ("값", "Value"),
+    "from": ("주어", "From"),
+    "inferred": ("추론됨", "inferred"),
+    "formats": ("다른 형식", "Other formats"),
+    "iri": ("IRI", "IRI"),
+    "goal": ("목표", "Goal"),
+    "councils": ("산학연 협의체", "Councils"),
+    "council_count": ("협의체 수", "Number of councils"),
+    "field_kind": ("분야 명칭(원문)", "Field kind (as written)"),
+    "fields": ("분야", "Field"),
+    "actors": ("행위주체", "Actors"),
+    "tasks": ("추진과제", "Tasks"),
+    "places": ("지역", "Places"),
+    "complexes": ("산업단지", "Industrial complexes"),
+    "description": ("원문 설명", "Description (Korean source)"),
+    "outcomes": ("주요성과", "Outcomes"),
+    "outcome": ("성과", "Outcome"),
+    "description_figures": ("설명 속 수치", "Figures in the description"),
+    "indicator": ("지표", "Indicator"),
+    "role": ("역할", "Role"),
+    "unit": ("단위", "Unit"),
+    "period": ("기간", "Period"),
+    "group": ("비교집단", "Comparison group"),
+    "phrase": ("원문 표현", "As written"),
+    "figure": ("수치", "Figure"),
+    "sentence_ko": ("원문 (한국어)", "Source sentence (Korean)"),
+    "reading_en": ("영어 읽기", "English reading"),
+    "source": ("출처", "Source"),
+    "qualitative": ("정성적 성과 (수치 없음)", "qualitative outcome (no figure)"),
+    "csv": ("이 표를 CSV로", "This table as CSV"),
+    "charts": ("도표", "Charts"),
+    "chart_pairs": ("이전 → 이후 (쌍마다 자체 눈금)", "Before → after (each pair on its own scale)"),
+    "chart_growth": ("증가율과 비교 평균 (%)", "Growth rates and comparison averages (%)"),
+    "before": ("이전", "before"),
+    "after": ("이후", "after"),
+    "growth": ("증가율", "growth"),
+    "average": ("비교 평균", "comparison average"),
+    "approx": ("약", "approx."),
+    "since": ("기준", "since"),
+    "not_found": ("찾을 수 없음", "Not found"),
+    "not_found_text": ("이 IRI에 해당하는 자원이 이 데이터셋에 없습니다.", "This dataset holds no resource with this IRI."),
+    "licence": ("이용허락", "Licence"),
+    "cite": ("인용", "How to cite"),
+    "counts": ("규모", "Size"),
+    "triples": ("트리플", "triples"),
+    "graph": ("그래프", "Graph"),
+    "language": ("언어", "Language"),
+    "embedded_data": ("이 페이지의 데이터", "This page's data"),
+}
+
+
+def words(lang: str) -> dict[str, str]:
+    index = LANGS.index(lang)
+    return {key: pair[index] for key, pair in WORDS.items()}
