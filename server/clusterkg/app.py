@@ -14,7 +14,7 @@ from flask import Flask
 from . import backends, dataset, web
 from .service import Service
 from .settings import Settings
-from .web import graph_store, http, pages, protocol
+from .web import graph_store, http, pages, protocol, site
 
 
 def _settings_of(config) -> Settings:
@@ -43,5 +43,6 @@ def create_app(config=None) -> Flask:
     app.register_blueprint(protocol.bp)
     app.register_blueprint(graph_store.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(site.bp)
     app.wsgi_app = protocol.FastPath(app.wsgi_app, service)
     return app

@@ -12,6 +12,8 @@ from .. import charts
 from . import i18n, lookup
 
 ROLE = "https://w3id.org/clusterkg/id/role/"
+ROLE_ORDER = {"basis": 0, "input": 1, "before": 2, "after": 3, "level": 4, "change": 5, "comparison-average": 6,
+              "result": 7, "multiple": 8, "share": 9, "range-from": 10, "range-to": 11}
 PERCENT = "https://w3id.org/clusterkg/id/unit/percent"
 
 
@@ -87,6 +89,9 @@ def build(iri: str, lang: str) -> dict:
             "approx": row.get("approx", {}).get("value") == "true",
             "phrase": row.get("phrase", {}).get("value"), "source": node(row.get("source")),
         })
+    for out in outcomes.values():
+        out.rows.sort(key=lambda r: (r["indicator"].text if r["indicator"] else "",
+                                     ROLE_ORDER.get(r["role_iri"].removeprefix(ROLE), 99), r["figure"].iri))
     ordered = sorted(outcomes.values(), key=lambda o: (o.position is None, o.position or 0))
     return {"iri": iri, "name": i18n.pick(names.get(iri), lang), "names": names.get(iri, {}),
             "sections": sections, "actors_by_kind": actors_by_kind, "texts": texts, "comments": comments,

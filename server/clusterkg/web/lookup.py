@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from html import escape
 
 from .. import named_queries
 from ..namespaces import BASE, GRAPHS, PREFIXES
@@ -87,6 +88,16 @@ class Node:
     iri: str | None = None
     lang: str | None = None
     datatype: str | None = None
+
+    def __html__(self) -> str:
+        """How a template shows it (Jinja calls this): a link, or the text in its language."""
+        if self.href:
+            title = f' title="{escape(self.iri)}"' if self.iri and self.iri != self.href else ""
+            return f'<a href="{escape(self.href)}"{title}>{escape(self.text)}</a>'
+        lang = f' lang="{escape(self.lang)}"' if self.lang else ""
+        datatype = f' <small class="dt">{escape(self.datatype)}</small>' \
+            if self.datatype and self.datatype != "xsd:string" else ""
+        return f"<span{lang}>{escape(self.text)}</span>{datatype}"
 
 
 def node(binding: dict | None, names: dict[str, dict[str, str]], lang: str) -> Node | None:
