@@ -17,6 +17,8 @@ import pytest
 playwright = pytest.importorskip("playwright.sync_api")
 CHROMIUM = os.environ.get("CLUSTERKG_CHROMIUM", "/usr/bin/chromium")
 if not shutil.which(CHROMIUM):
+    if os.environ.get("CI"):  # CI installs it (.ci/run): its absence there is a failure, not a skip
+        pytest.fail(f"no Chromium at {CHROMIUM}", pytrace=False)
     pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium fonts-nanum)", allow_module_level=True)
 
 
