@@ -236,3 +236,22 @@ def test_bad_input(web, path, status):
     api = web.get(path, headers={"Accept": "application/json"})
     assert api.status_code == status
     assert api.get_json()["error"]["status"] == status
+
+
+def test_ontology_documentation_lists_every_term(web):
+    terms = sparql(web, "SELECT ?t ?ko ?en WHERE { GRAPH <https://w3id.org/clusterkg/graph/ontology> { "
+                        "{ ?t a <http://www.w3.org/2002/07/owl#Class> } UNION "
+                        "{ ?t a <http://www.w3.org/2002/07/owl#ObjectProperty> } UNION "
+                        "{ ?t a <http://www.w3.org/2002/07/owl#DatatypeProperty> } "
+                        "?t <http://www.w3.org/2000/01/rdf-schema#label> ?ko, ?en "
+                        "FILTER(lang(?ko) = 'ko' && lang(?en) = 'en' && isIRI(?t)) } }")
+    assert len(terms) > 50
+    html = web.get("/ontology?lang=en", headers=HTML).get_data(as_text=True)
+    for row in terms:
+        local = row["t"]["value"].split("#", 1)[1]
+        start = html.index(f'<section class="term" id="{local}">')
+        section = html[start:html.index("</section>", start)]
+        assert str(escape(row["ko"]["value"])) in section and str(escape(row["en"]["value"])) in section
+    # the W3C terms a class specialises are named: ck:Figure is a qb:Observation
+    start = html.index('<section class="term" id="Figure">')
+    assert "http://purl.org/linked-data/cube#Observation" in html[start:html.index("</section>", start)]

@@ -16,7 +16,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 from .. import formats
 from ..errors import ClusterkgError
 from ..namespaces import BASE, GRAPH_ONTOLOGY, GRAPHS
-from . import cluster_page, current_service, i18n, lookup
+from . import cluster_page, current_service, i18n, lookup, ontology_page
 
 bp = Blueprint("pages", __name__, template_folder="templates", static_folder="static",
                static_url_path="/assets")
@@ -192,8 +192,9 @@ def ontology(suffix: str | None = None):
 
     def build() -> bytes:
         context = _resource_context(iri, lookup.select("resource", this=iri), lang)
-        return html_page("resource.html", lang, False, alternates=_alternates("/ontology"),
-                         jsonld=_jsonld(iri), **context).get_data()
+        context["incoming"] = []  # every term points here by rdfs:isDefinedBy; the page lists them all
+        return html_page("ontology.html", lang, False, alternates=_alternates("/ontology"), jsonld=_jsonld(iri),
+                         doc=ontology_page.build(lang), **context).get_data()
 
     response = Response(_cached((iri, HTML, lang), build), content_type="text/html; charset=utf-8")
     if remember:
