@@ -40,15 +40,17 @@ GRAPH_ONTOLOGY = BASE + "graph/ontology"
 GRAPH_DATA = BASE + "graph/data"
 GRAPH_LINKS = BASE + "graph/links"
 GRAPH_INFERRED = BASE + "graph/inferred"
+GRAPH_EXAMPLES = BASE + "graph/examples"
 
 #: every named graph, in order, with what it holds
 GRAPHS: dict[str, str] = {
     GRAPH_ONTOLOGY: "The clusterkg ontology (ontology/*.ttl).",
     GRAPH_DATA: "The clusters, actors, goals, tasks, outcomes and figures of the source article (data/clusters.ttl).",
     GRAPH_LINKS: "Places, region codes, geometries, industrial complexes and links to external datasets (data/links.ttl).",
+    GRAPH_EXAMPLES: "The example queries (the competency questions) as SHACL SPARQL executables (examples.py).",
     GRAPH_INFERRED: "The OWL-RL closure of the other graphs, minus what is asserted and minus noise.",
 }
-ASSERTED_GRAPHS = (GRAPH_ONTOLOGY, GRAPH_DATA, GRAPH_LINKS)
+ASSERTED_GRAPHS = (GRAPH_ONTOLOGY, GRAPH_DATA, GRAPH_LINKS)   # the inputs of inference
 ALL_GRAPHS = tuple(GRAPHS)
 
 

@@ -12,7 +12,8 @@ from urllib.parse import urlencode
 from flask import Blueprint, request
 
 from ..errors import ClusterkgError
-from . import current_service, examples, i18n, lookup, pages
+from .. import examples
+from . import current_service, i18n, lookup, pages
 
 bp = Blueprint("query_page", __name__)
 SHOWN_ROWS = 500   # rows shown on the page; the downloads carry the whole (capped) result
