@@ -255,3 +255,19 @@ def test_ontology_documentation_lists_every_term(web):
     # the W3C terms a class specialises are named: ck:Figure is a qb:Observation
     start = html.index('<section class="term" id="Figure">')
     assert "http://purl.org/linked-data/cube#Observation" in html[start:html.index("</section>", start)]
+
+
+def test_every_page_but_the_query_page_weighs_at_most_300_kb(web):
+    """The page and everything it loads (stylesheets, scripts, images it names on this server)."""
+    clusters = [r["c"]["value"].removeprefix(BASE[:-1]) for r in sparql(
+        web, "SELECT ?c WHERE { ?c a <https://w3id.org/clusterkg/ontology#InnovationCluster> }")]
+    paths = ["/", "/downloads", "/ontology", "/graph/data", "/id/unit/percent", "/id/source/chungbuk-ilbo-2008-10-09",
+             "/id/dataset/figures", *clusters]
+    for path in paths:
+        for lang in ("ko", "en"):
+            page = web.get(f"{path}?lang={lang}", headers=HTML)
+            assert page.status_code == 200, path
+            html = page.get_data(as_text=True)
+            assets = set(re.findall(r'<(?:link rel="stylesheet"|script|img)[^>]*(?:href|src)="(/[^"]+)"', html))
+            weight = len(page.data) + sum(len(web.get(a).data) for a in assets)
+            assert weight <= 300_000, f"{path} weighs {weight} bytes"

@@ -108,7 +108,7 @@ def html_page(template: str, lang: str, remember: bool, status: int = 200, **con
 
 
 def _cached(key, build) -> bytes:
-    if current_app.config.get("CLUSTERKG_PAGE_CACHE", True):
+    if current_app.config.get("CLUSTERKG_PAGE_CACHE", current_service().settings.page_cache):
         return current_service().rendered(("page",) + key, build)
     return build()
 
