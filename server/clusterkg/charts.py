@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from html import escape
 
 WIDTH = 640
-LABEL_WIDTH = 250
+LABEL_WIDTH = 330
 BAR_HEIGHT = 16
 GAP = 6
 GROUP_GAP = 12
@@ -62,5 +62,5 @@ def bar_chart(title: str, groups: list[list[Bar]], *, shared_scale: bool = True)
     return "".join(out)
 
 
-def _clip(text: str, limit: int = 34) -> str:
+def _clip(text: str, limit: int = 44) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"

@@ -88,6 +88,7 @@ def build(iri: str, lang: str) -> dict:
             "group": node(row.get("group")), "period": _period(row),
             "approx": row.get("approx", {}).get("value") == "true",
             "phrase": row.get("phrase", {}).get("value"), "source": node(row.get("source")),
+            "compared": row.get("comparedWith", {}).get("value"),
         })
     for out in outcomes.values():
         out.rows.sort(key=lambda r: (r["indicator"].text if r["indicator"] else "",
@@ -120,34 +121,49 @@ def _period(row: dict) -> str:
 
 
 def _charts(outcomes: list[Outcome], lang: str) -> list[str]:
-    """Before/after pairs (each on its own scale) and percentage growth against comparison averages."""
+    """Before/after pairs (each pair on its own scale), and growth rates in percent beside the
+    comparison average each is compared with (ck:comparedWith), on one scale."""
     w = i18n.words(lang)
-    pairs, growth = [], []
+    pairs, percent = [], {}
     for out in outcomes:
         by_key: dict[tuple, dict[str, dict]] = {}
         for row in out.rows:
             key = (row["indicator"].iri if row["indicator"] else None, row["group"].iri if row["group"] else None)
             by_key.setdefault(key, {})[row["role_iri"].removeprefix(ROLE)] = row
-            if row["unit_iri"] == PERCENT and row["role_iri"] in (ROLE + "change", ROLE + "comparison-average") \
-                    and row["number"] is not None:
-                average = row["role_iri"].endswith("comparison-average")
-                label = f"{row['indicator'].text} · {row['group'].text if row['group'] else ''}"
-                growth.append([charts.Bar(label, row["number"], row["value"] + "%", 0 if average else 1)])
+            if row["unit_iri"] == PERCENT and row["number"] is not None and \
+                    row["role_iri"] in (ROLE + "change", ROLE + "comparison-average"):
+                percent[row["figure"].iri] = row
         for roles in by_key.values():
             if "before" in roles and "after" in roles:
-                group = []
-                for role, series in (("before", 0), ("after", 1)):
-                    row = roles[role]
-                    unit = row["unit"].text if row["unit"] else ""
-                    group.append(charts.Bar(f"{row['indicator'].text} ({w[role]})", row["number"] or 0,
-                                            f"{row['value']} {unit}", series))
-                pairs.append(group)
+                pairs.append([_bar(roles[role], w[role], series, unit=True)
+                              for role, series in (("before", 0), ("after", 1))])
+    growth, used = [], set()
+    for iri, row in percent.items():
+        if row["role_iri"] != ROLE + "change" or iri in used:
+            continue
+        group = [_bar(row, w["growth"], 1)]
+        average = percent.get(row["compared"] or "")
+        if average is not None:
+            group.append(_bar(average, w["average"], 0))
+            used.add(average["figure"].iri)
+        growth.append(group)
+    growth += [[_bar(row, w["average"], 0)] for iri, row in percent.items()
+               if row["role_iri"] != ROLE + "change" and iri not in used]
     drawn = []
     if pairs:
         drawn.append(charts.bar_chart(w["chart_pairs"], pairs, shared_scale=False))
     if growth:
         drawn.append(charts.bar_chart(w["chart_growth"], growth, shared_scale=True))
     return drawn
+
+
+def _bar(row: dict, role: str, series: int, unit: bool = False) -> charts.Bar:
+    """One figure as a bar: '<indicator> · <group> (<role>)', its value with its unit."""
+    label = row["indicator"].text if row["indicator"] else ""
+    if row["group"] and not unit:
+        label += f" · {row['group'].text}"
+    text = f"{row['value']} {row['unit'].text}" if unit and row["unit"] else f"{row['value']}%"
+    return charts.Bar(f"{label} ({role})", row["number"] or 0, text, series)
 
 
 CSV_COLUMNS = ("outcome", "position", "sentence_ko", "reading_en", "figure", "indicator", "role", "value",
