@@ -271,3 +271,34 @@ def test_every_page_but_the_query_page_weighs_at_most_300_kb(web):
             assets = set(re.findall(r'<(?:link rel="stylesheet"|script|img)[^>]*(?:href|src)="(/[^"]+)"', html))
             weight = len(page.data) + sum(len(web.get(a).data) for a in assets)
             assert weight <= 300_000, f"{path} weighs {weight} bytes"
+
+
+def test_every_iri_of_ours_is_served(web):
+    """Each IRI under https://w3id.org/clusterkg/ in the data answers by its path, as a page and as
+    Turtle (hash IRIs: the document before the #).  /sparql is the endpoint, not a page."""
+    rows = sparql(web, 'SELECT DISTINCT ?x WHERE { { ?x ?p ?o } UNION { ?s ?p ?x } FILTER(isIRI(?x) && '
+                       'STRSTARTS(STR(?x), "https://w3id.org/clusterkg/")) }')
+    assert len(rows) > 300
+    for row in rows:
+        path = "/" + row["x"]["value"][len(BASE):].split("#")[0]
+        if path == "/sparql":
+            continue
+        assert web.get(path, headers=HTML).status_code == 200, path
+        assert web.get(path, headers={"Accept": "text/turtle"}).status_code == 200, path
+
+
+def test_huge_and_malformed_query_strings_on_the_live_server(site_server):
+    import requests
+    # gunicorn refuses a request line over 8190 bytes before it reads any header, so the answer is
+    # the JSON error shape whatever the Accept header says
+    huge = requests.get(site_server + "/id/cluster/gumi?lang=" + "x" * 20_000, headers=HTML, timeout=10)
+    assert huge.status_code == 414 and huge.json()["error"]["status"] == 414
+    nearly = requests.get(site_server + "/id/cluster/gumi?lang=" + "x" * 7_000, headers=HTML, timeout=10)
+    assert nearly.status_code == 400 and nearly.headers["Content-Type"].startswith("text/html")
+    for query in ("lang=%zz", "lang=%ff%fe", "format=%00", "lang=ko&lang=%"):
+        response = requests.get(site_server + "/id/cluster/gumi?" + query, headers=HTML, timeout=10)
+        assert 400 <= response.status_code < 500, query
+        assert response.headers["Content-Type"].startswith("text/html"), query
+    long_query = requests.get(site_server + "/query", params={"query": "SELECT * WHERE { ?s ?p ?o } #" + "x" * 7000},
+                              headers=HTML, timeout=10)
+    assert long_query.status_code in (200, 413)

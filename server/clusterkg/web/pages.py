@@ -16,7 +16,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 from .. import formats
 from ..errors import ClusterkgError
 from ..namespaces import BASE, GRAPH_ONTOLOGY, GRAPHS
-from . import cluster_page, current_service, i18n, lookup, ontology_page
+from . import cluster_page, current_service, i18n, lookup, ontology_page, protocol
 
 bp = Blueprint("pages", __name__, template_folder="templates", static_folder="static",
                static_url_path="/assets")
@@ -29,6 +29,18 @@ CSV = "csv"
 _SEGMENT = r"[a-z0-9][a-z0-9_-]{0,120}"
 _ID_PATH = re.compile(rf"^{_SEGMENT}(/{_SEGMENT}){{1,3}}$")
 CLUSTER = BASE + "id/cluster/"
+
+
+def strict_query_string() -> None:
+    """Every page reads its query string as /sparql does: broken percent-encoding or text that is
+    not UTF-8 is a 400 (bad-encoding), never a guess; a parameter given twice is a 400 too."""
+    params = protocol.parse_query_string(request.query_string)
+    repeated = sorted(name for name, values in params.items() if len(values) > 1)
+    if repeated:
+        raise ClusterkgError("bad-request", f"Parameter {repeated[0][:40]!r} given more than once.")
+
+
+bp.before_request(strict_query_string)
 
 
 # --- negotiation --------------------------------------------------------------------------------
@@ -200,6 +212,16 @@ def ontology(suffix: str | None = None):
     if remember:
         i18n.remember(response, lang)
     return _headers(response, "/ontology")
+
+
+@bp.get("/ontology/<version>")
+def ontology_version(version: str):
+    """A version IRI of the ontology (owl:versionIRI) serves the ontology the store holds."""
+    stem, suffix = _split_suffix(version)
+    iri = BASE + "ontology/" + stem
+    if not re.fullmatch(r"[0-9][0-9.]{0,20}", stem) or not lookup.select("resource", this=iri):
+        raise ClusterkgError("not-found", f"No ontology version {stem[:40]!r} here; see /ontology.")
+    return ontology(suffix)
 
 
 @bp.get("/graph/<name>")
