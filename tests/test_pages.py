@@ -233,6 +233,8 @@ def test_bad_input(web, path, status):
     page = web.get(path, headers=HTML)
     assert page.status_code == status
     assert page.headers["Content-Type"].startswith("text/html")
+    if path.startswith(("/id/cluster/", "/id/actor/")):  # the site's own page, with its navigation
+        assert '<header class="top">' in page.get_data(as_text=True)
     api = web.get(path, headers={"Accept": "application/json"})
     assert api.status_code == status
     assert api.get_json()["error"]["status"] == status

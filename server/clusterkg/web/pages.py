@@ -10,13 +10,14 @@ for a browser); a path that could not be an IRI of ours never reaches a query.
 from __future__ import annotations
 
 import re
+from http import HTTPStatus
 
 from flask import Blueprint, Response, current_app, render_template, request
 
-from .. import formats
+from .. import errors, formats
 from ..errors import ClusterkgError
 from ..namespaces import BASE, GRAPH_ONTOLOGY, GRAPHS
-from . import cluster_page, current_service, i18n, lookup, ontology_page, protocol
+from . import cluster_page, current_service, http, i18n, lookup, ontology_page, protocol
 
 bp = Blueprint("pages", __name__, template_folder="templates", static_folder="static",
                static_url_path="/assets")
@@ -40,7 +41,24 @@ def strict_query_string() -> None:
         raise ClusterkgError("bad-request", f"Parameter {repeated[0][:40]!r} given more than once.")
 
 
-bp.before_request(strict_query_string)
+def error_page(exc: ClusterkgError):
+    """An error of a page: our own page, in the visitor's language, for a browser; the JSON error
+    shape (``http.error_response``) for everyone else."""
+    if not errors.wants_html(request.headers.get("Accept")):
+        return http.error_response(exc)
+    lang = request.cookies.get(i18n.COOKIE)
+    lang = lang if lang in i18n.LANGS else (request.accept_languages.best_match(i18n.LANGS) or i18n.DEFAULT)
+    return html_page("error.html", lang, False, status=exc.status, code=exc.code, message=exc.message,
+                     phrase=HTTPStatus(exc.status).phrase, alternates=None, jsonld=None)
+
+
+def guard(blueprint: Blueprint) -> None:
+    """What every page blueprint shares: the strict query string and the error page."""
+    blueprint.before_request(strict_query_string)
+    blueprint.register_error_handler(ClusterkgError, error_page)
+
+
+guard(bp)
 
 
 # --- negotiation --------------------------------------------------------------------------------

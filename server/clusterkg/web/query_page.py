@@ -16,7 +16,7 @@ from .. import examples
 from . import current_service, i18n, lookup, pages
 
 bp = Blueprint("query_page", __name__)
-bp.before_request(pages.strict_query_string)
+pages.guard(bp)
 SHOWN_ROWS = 500   # rows shown on the page; the downloads carry the whole (capped) result
 DEFAULT = """PREFIX ck: <https://w3id.org/clusterkg/ontology#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>

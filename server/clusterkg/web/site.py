@@ -14,7 +14,7 @@ from ..namespaces import GRAPHS
 from . import catalogue, current_service, i18n, lookup, pages
 
 bp = Blueprint("site", __name__)
-bp.before_request(pages.strict_query_string)
+pages.guard(bp)
 _RDFLIB = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld", "rdfxml": "xml", "trig": "trig", "nquads": "nquads"}
 
 
