@@ -200,6 +200,15 @@ def test_landing_page(web):
         assert f'href="{href}"' in html
 
 
+def test_landing_iri_gives_data_clients_the_description(web):
+    for url, accept, fmt in (("/", "text/turtle", "turtle"), ("/", "application/ld+json", "json-ld"),
+                             ("/.well-known/void?format=nt", None, "nt")):
+        response = web.get(url, headers={"Accept": accept} if accept else {})
+        g = parse(response.data, fmt)
+        assert (rdflib.URIRef(BASE + "id/dataset/clusterkg"), RDF.type, DCAT.Dataset) in g, (url, accept)
+    assert web.get("/", headers=HTML).headers["Content-Type"].startswith("text/html")
+
+
 def test_void_describes_every_download(web):
     g = parse(web.get("/.well-known/void").data, "turtle")
     dataset = rdflib.URIRef(BASE + "id/dataset/clusterkg")

@@ -15,6 +15,7 @@ from . import catalogue, current_service, i18n, lookup, pages
 
 bp = Blueprint("site", __name__)
 pages.guard(bp)
+_VOID_TYPES = [(name, formats.BY_NAME[name].accept[0]) for name in pages.DATA_FORMATS]
 _RDFLIB = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld", "rdfxml": "xml", "trig": "trig", "nquads": "nquads"}
 
 
@@ -24,6 +25,9 @@ def _site() -> str:
 
 @bp.get("/")
 def landing():
+    """The landing page for browsers; the dataset's VoID/DCAT description for data clients."""
+    if pages.representation(None) != pages.HTML:
+        return void()
     lang, remember = i18n.choose()
     rows = lookup.select("clusters")
     names = lookup.labels(r["cluster"]["value"] for r in rows)
@@ -43,10 +47,14 @@ def landing():
                           "contentUrl": f"{_site()}/downloads/{d.name}"} for d in catalogue.downloads()],
         "citation": catalogue.CITATION,
     }
-    return pages.html_page("landing.html", lang, remember, clusters=clusters, graphs=graphs,
-                           triples=counts.get(None), title=catalogue.TITLE[lang], summary=catalogue.SUMMARY[lang],
-                           citation=catalogue.CITATION, licence=catalogue.LICENCE, alternates=None,
-                           jsonld=json.dumps(schema, ensure_ascii=False).replace("</", "<\\/"))
+    response = pages.html_page("landing.html", lang, remember, clusters=clusters, graphs=graphs,
+                               triples=counts.get(None), title=catalogue.TITLE[lang], summary=catalogue.SUMMARY[lang],
+                               citation=catalogue.CITATION, licence=catalogue.LICENCE, alternates=None,
+                               jsonld=json.dumps(schema, ensure_ascii=False).replace("</", "<\\/"))
+    response.headers["Vary"] = "Accept, Accept-Language, Cookie"
+    response.headers["Link"] = ", ".join(f'</.well-known/void?format={name}>; rel="alternate"; type="{media}"'
+                                         for name, media in _VOID_TYPES)
+    return response
 
 
 @bp.get("/downloads")
@@ -76,4 +84,5 @@ def void():
         format=_RDFLIB[rep], encoding="utf-8"))
     response = Response(data, content_type=fmt.media_type)
     response.headers["Vary"] = "Accept"
+    response.headers["Link"] = '<https://www.w3.org/TR/void/>; rel="profile"'
     return response
