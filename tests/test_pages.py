@@ -313,3 +313,13 @@ def test_huge_and_malformed_query_strings_on_the_live_server(site_server):
     long_query = requests.get(site_server + "/query", params={"query": "SELECT * WHERE { ?s ?p ?o } #" + "x" * 7000},
                               headers=HTML, timeout=10)
     assert long_query.status_code in (200, 413)
+
+
+def test_bar_chart_escapes_labels_and_scales_bars():
+    from clusterkg.charts import Bar, bar_chart
+    svg = bar_chart('<b>"t"</b>', [[Bar("<script>x</script>", 10, "10%", 0), Bar("b", 5, "5%", 1)], [Bar("c", -3, "-3%")]])
+    assert "<script>" not in svg and "&lt;script&gt;" in svg
+    widths = [float(w) for w in re.findall(r'<rect [^>]*width="([0-9.]+)"', svg)]
+    assert widths[0] == 2 * widths[1] and widths[2] == 0   # one shared scale; a negative value draws no bar
+    assert svg == bar_chart('<b>"t"</b>', [[Bar("<script>x</script>", 10, "10%", 0), Bar("b", 5, "5%", 1)],
+                                           [Bar("c", -3, "-3%")]])
