@@ -323,3 +323,13 @@ def test_bar_chart_escapes_labels_and_scales_bars():
     assert widths[0] == 2 * widths[1] and widths[2] == 0   # one shared scale; a negative value draws no bar
     assert svg == bar_chart('<b>"t"</b>', [[Bar("<script>x</script>", 10, "10%", 0), Bar("b", 5, "5%", 1)],
                                            [Bar("c", -3, "-3%")]])
+
+
+def test_quad_downloads_keep_the_named_graphs(web):
+    import pyoxigraph as ox
+    for name, fmt in (("clusterkg-inferred.nq", ox.RdfFormat.N_QUADS), ("clusterkg-inferred.trig", ox.RdfFormat.TRIG),
+                      ("clusterkg.nq", ox.RdfFormat.N_QUADS), ("clusterkg.trig", ox.RdfFormat.TRIG)):
+        quads = list(ox.parse(web.get("/downloads/" + name).data, format=fmt))
+        graphs = {q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)}
+        assert (BASE + "graph/data") in graphs and (BASE + "graph/links") in graphs, name
+        assert ((BASE + "graph/inferred") in graphs) == ("inferred" in name), name

@@ -14,7 +14,7 @@ from rdflib.namespace import DCAT, DCTERMS, RDF, XSD
 
 from .. import formats, named_queries
 from ..errors import ClusterkgError
-from ..namespaces import ASSERTED_GRAPHS, BASE, GRAPHS, PREFIXES
+from ..namespaces import BASE, GRAPH_INFERRED, GRAPHS, PREFIXES
 from . import current_service
 
 VOID = Namespace("http://rdfs.org/ns/void#")
@@ -36,31 +36,35 @@ CITATION = ("clusterkg: the knowledge graph of Korea's seven pilot innovation cl
             "https://w3id.org/clusterkg/, CC BY 4.0; facts from Chungbuk Ilbo, 2008-10-09.")
 #: the RDF formats of the downloads: every graph format of the registry
 DUMP_FORMATS = formats.names(formats.GRAPH)
-TRIPLE_FORMATS = tuple(n for n in DUMP_FORMATS if not formats.BY_NAME[n].quads)
 
 
 @dataclass(frozen=True)
 class Download:
     name: str          # file name under /downloads/
+    fmt: str           # registry name, or "csv" for the figures table
     media_type: str
     inferred: bool     # holds the OWL-RL closure
     what: str          # what it holds (English)
     format_iri: str
 
 
+#: formats whose files are complete documents that may follow one another: one dump per named
+#: graph, joined, keeps the graphs (JSON-LD cannot be joined so: it holds the union as one graph)
+_JOINABLE = ("nquads", "trig")
+
+
 def downloads() -> list[Download]:
     rows = []
-    for name in DUMP_FORMATS:
-        fmt = formats.BY_NAME[name]
-        rows.append(Download(f"clusterkg-inferred.{fmt.suffix}", fmt.media_type, True,
-                             "every graph with the inferred triples" + (", graphs kept" if fmt.quads else
-                                                                         ", as one graph"), fmt.iri))
-    for name in TRIPLE_FORMATS:
-        fmt = formats.BY_NAME[name]
-        rows.append(Download(f"clusterkg.{fmt.suffix}", fmt.media_type, False,
-                             "the asserted triples (ontology, data, links), without the inferred", fmt.iri))
-    rows.append(Download("figures.csv", "text/csv; charset=utf-8", False, "every figure, one row each (tidy CSV)",
-                         "http://www.w3.org/ns/formats/SPARQL_Results_CSV"))
+    for inferred in (True, False):
+        for name in DUMP_FORMATS:
+            fmt = formats.BY_NAME[name]
+            kept = "each named graph kept" if name in _JOINABLE else "the union as one graph"
+            what = ("every graph with the inferred triples" if inferred
+                    else "without the inferred triples") + f", {kept}"
+            stem = "clusterkg-inferred" if inferred else "clusterkg"
+            rows.append(Download(f"{stem}.{fmt.suffix}", name, fmt.media_type, inferred, what, fmt.iri))
+    rows.append(Download("figures.csv", "csv", "text/csv; charset=utf-8", False,
+                         "every figure, one row each (tidy CSV)", "http://www.w3.org/ns/formats/SPARQL_Results_CSV"))
     return rows
 
 
@@ -72,19 +76,21 @@ def body(name: str) -> bytes:
     download = BY_FILE.get(name)
     if download is None:
         raise ClusterkgError("not-found", f"No download {name[:100]!r}; see /downloads.")
-    service = current_service()
-    return service.rendered(("download", name), lambda: _render(download))
+    return current_service().rendered(("download", name), lambda: _render(download))
 
 
 def _render(download: Download) -> bytes:
     service = current_service()
-    if download.name == "figures.csv":
+    if download.fmt == "csv":
         answer = service.answer(named_queries.load("figures"), format="csv")
     else:
-        fmt = next(f for f in formats.FORMATS if f.media_type == download.media_type)
+        fmt = formats.BY_NAME[download.fmt]
+        graphs = [g for g in service.graphs if download.inferred or g != GRAPH_INFERRED]
+        if download.fmt in _JOINABLE:
+            return b"".join(service.dump(g, fmt) for g in graphs)
         if download.inferred:
             return service.dump(None, fmt)
-        answer = service.answer("CONSTRUCT WHERE { ?s ?p ?o }", format=fmt.name, default_graphs=ASSERTED_GRAPHS)
+        answer = service.answer("CONSTRUCT WHERE { ?s ?p ?o }", format=fmt.name, default_graphs=graphs)
     if answer.truncated:
         raise ClusterkgError("internal-error", f"The download {download.name} would be cut by the result caps.")
     return answer.body
