@@ -333,3 +333,13 @@ def test_quad_downloads_keep_the_named_graphs(web):
         graphs = {q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)}
         assert (BASE + "graph/data") in graphs and (BASE + "graph/links") in graphs, name
         assert ((BASE + "graph/inferred") in graphs) == ("inferred" in name), name
+
+
+def test_every_word_a_template_uses_is_in_both_languages():
+    from pathlib import Path
+
+    from clusterkg.web.i18n import WORDS
+    folder = Path(__file__).parent.parent / "server" / "clusterkg" / "web" / "templates"
+    used = {key for path in folder.glob("*.html") for key in re.findall(r"\bw\.([a-z_0-9]+)", path.read_text())}
+    assert used and used <= set(WORDS), sorted(used - set(WORDS))
+    assert all(ko and en and ko != en or key in ("iri",) for key, (ko, en) in WORDS.items())
