@@ -134,6 +134,40 @@ WORDS: dict[str, tuple[str, str]] = {
 }
 
 
+#: labels of the W3C terms the pages show most (the store holds no labels for them): IRI -> (ko, en)
+_RDFS, _DCT, _SKOS = "http://www.w3.org/2000/01/rdf-schema#", "http://purl.org/dc/terms/", "http://www.w3.org/2004/02/skos/core#"
+TERMS: dict[str, tuple[str, str]] = {
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#type": ("유형", "type"),
+    _RDFS + "label": ("레이블", "label"),
+    _RDFS + "comment": ("설명", "comment"),
+    _RDFS + "isDefinedBy": ("정의한 곳", "defined by"),
+    _RDFS + "subClassOf": ("상위 클래스", "subclass of"),
+    _DCT + "source": ("출처", "source"),
+    _DCT + "title": ("제목", "title"),
+    _DCT + "description": ("설명", "description"),
+    _DCT + "license": ("이용허락", "licence"),
+    _SKOS + "altLabel": ("다른 이름", "alternative label"),
+    _SKOS + "exactMatch": ("같은 대상", "exact match"),
+    _SKOS + "closeMatch": ("가까운 대상", "close match"),
+    _SKOS + "broadMatch": ("더 넓은 대상", "broad match"),
+    _SKOS + "notation": ("표기", "notation"),
+    _SKOS + "inScheme": ("체계", "in scheme"),
+    _SKOS + "definition": ("정의", "definition"),
+    "http://purl.org/linked-data/cube#dataSet": ("데이터셋", "data set"),
+    "http://purl.org/linked-data/sdmx/2009/attribute#unitMeasure": ("단위", "unit of measure"),
+    "http://purl.org/linked-data/sdmx/2009/measure#obsValue": ("관측값", "observed value"),
+    "http://www.w3.org/ns/prov#wasDerivedFrom": ("유래", "derived from"),
+    "http://xmlns.com/foaf/0.1/page": ("웹 페이지", "page"),
+    "http://www.w3.org/ns/org#subOrganizationOf": ("상위 조직", "sub-organisation of"),
+}
+
+
+def term(iri: str, lang: str) -> str | None:
+    """The label of a common W3C term in ``lang``, or None."""
+    pair = TERMS.get(iri)
+    return pair[LANGS.index(lang)] if pair else None
+
+
 def words(lang: str) -> dict[str, str]:
     index = LANGS.index(lang)
     return {key: pair[index] for key, pair in WORDS.items()}

@@ -106,7 +106,7 @@ def node(binding: dict | None, names: dict[str, dict[str, str]], lang: str) -> N
         return None
     if binding["type"] == "uri":
         iri = binding["value"]
-        text = i18n.pick(names.get(iri), lang) or curie(iri)
+        text = i18n.pick(names.get(iri), lang) or i18n.term(iri, lang) or curie(iri)
         return Node(text, local_path(iri) or iri, iri)
     if binding["type"] == "bnode":
         return Node("_:" + binding["value"])
