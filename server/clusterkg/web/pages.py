@@ -123,8 +123,8 @@ def _headers(response: Response, path: str, extra=()) -> Response:
     return response
 
 
-def _data(body: bytes, name: str, path: str) -> Response:
-    return _headers(Response(body, mimetype=None, content_type=formats.BY_NAME[name].media_type), path)
+def _data(body: bytes, name: str, path: str, extra=()) -> Response:
+    return _headers(Response(body, content_type=formats.BY_NAME[name].media_type), path, extra)
 
 
 def html_page(template: str, lang: str, remember: bool, status: int = 200, **context) -> Response:
@@ -169,7 +169,7 @@ def resource(rest: str):
         response.headers["Content-Disposition"] = f'attachment; filename="{stem.rsplit("/", 1)[-1]}.csv"'
         return _headers(response, path, extra)
     if rep != HTML:
-        return _data(_cached((iri, rep), lambda: lookup.graph("resource-graph", rep, this=iri)), rep, path)
+        return _data(_cached((iri, rep), lambda: lookup.graph("resource-graph", rep, this=iri)), rep, path, extra)
 
     def build() -> bytes:
         context = _resource_context(iri, rows, lang)
