@@ -2,6 +2,7 @@
 server, and a canary TCP server that must never be contacted."""
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -80,21 +81,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def live_server(endpoint_settings, tmp_path_factory):
-    """`python -m clusterkg serve` (the click CLI: gunicorn, 2 workers) on a free port; yields its base URL."""
+@contextlib.contextmanager
+def serve(settings: dict, log_dir: Path):
+    """`python -m clusterkg serve` (the click CLI: gunicorn, 2 workers) on a free port with these
+    setting overrides; yields its base URL and stops it after."""
     port = free_port()
     env = dict(os.environ)
-    for key, value in endpoint_settings.items():
+    for key, value in settings.items():
         env["CLUSTERKG_" + key.upper()] = ",".join(value) if isinstance(value, tuple) else str(value)
     env["CLUSTERKG_WORKERS"] = "2"
-    log_path = tmp_path_factory.mktemp("server") / "server.log"
+    log_path = log_dir / "server.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen([sys.executable, "-m", "clusterkg", "serve", "--host", "127.0.0.1", "--port", str(port)],
                                 env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while True:
             try:
                 if requests.get(url + "/sparql", params={"query": "ASK {}"}, timeout=2).status_code == 200:
@@ -112,6 +114,26 @@ def live_server(endpoint_settings, tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
+
+
+@pytest.fixture(scope="session")
+def live_server(endpoint_settings, tmp_path_factory):
+    """The live server over the small fixture; yields its base URL."""
+    with serve(endpoint_settings, tmp_path_factory.mktemp("server")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def site_settings(tmp_path_factory) -> dict:
+    """Setting overrides for the pages' tests: the shipped dataset (the site needs its figures)."""
+    return {"cache_dir": str(tmp_path_factory.mktemp("site-cache")), "query_timeout": 5.0}
+
+
+@pytest.fixture(scope="session")
+def site_server(site_settings, tmp_path_factory):
+    """The live server over the shipped dataset, for the site's browser tests; yields its base URL."""
+    with serve(site_settings, tmp_path_factory.mktemp("site-server")) as url:
+        yield url
 
 
 class Canary:

@@ -29,8 +29,9 @@ from .settings import Settings
 log = logging.getLogger(__name__)
 
 # the graph IRIs are defined once, in namespaces; imported here for the loaders and the tests
-from .namespaces import (ALL_GRAPHS, ASSERTED_GRAPHS, GRAPH_DATA, GRAPH_INFERRED,  # noqa: F401
-                         GRAPH_LINKS, GRAPH_ONTOLOGY, GRAPH_REGIONS)
+from . import examples
+from .namespaces import (ALL_GRAPHS, ASSERTED_GRAPHS, GRAPH_DATA, GRAPH_EXAMPLES,  # noqa: F401
+                         GRAPH_INFERRED, GRAPH_LINKS, GRAPH_ONTOLOGY, GRAPH_REGIONS)
 
 #: Bump when the inference or the noise filter changes, so old caches are not reused.
 PIPELINE_VERSION = "1"
@@ -67,6 +68,7 @@ def inputs_hash(settings: Settings) -> str:
         for path in paths:
             h.update(graph.encode() + b"\0" + str(path.name).encode() + b"\0")
             h.update(_read_bytes(path))
+    h.update(examples.digest())
     return h.hexdigest()[:16]
 
 
@@ -189,6 +191,9 @@ def prepare(settings: Settings) -> Prepared:
         for triple in inferred:
             target.add(triple)
         log.info("OWL-RL closure: %d triples added in %.2f s", len(inferred), time.perf_counter() - t0)
+    published = ds.graph(URIRef(GRAPH_EXAMPLES))
+    for triple in examples.triples():
+        published.add(triple)
     _write_atomically(nquads_path, ds.serialize(format="nquads", encoding="utf-8") + regions_nquads(settings))
     return Prepared(version, nquads_path, graphs, time.perf_counter() - start, False)
 

