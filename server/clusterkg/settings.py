@@ -62,7 +62,9 @@ class Settings:
     max_nesting_depth: int = _setting(200, "Deepest bracket nesting accepted in a query (HTTP 400 beyond): guards the parsers' recursion.")
     max_concurrent_queries: int = _setting(32, "Executor processes a worker may run at once; beyond this a query waits, within its time limit.")
     max_executor_memory_mb: int = _setting(1024, "Address space one executor process may use, in MiB (a query needing more is stopped: HTTP 400 query-aborted); 0: no cap.")
-    service_allowlist: tuple = _setting((), "Hosts a SERVICE clause may name (empty: SERVICE is refused). The server never fetches any other URL a query names.")
+    service_allowlist: tuple = _setting((), "Hosts (or host:port) a SERVICE clause may name, e.g. query.wikidata.org (empty: SERVICE is refused). The call goes through the server's federation proxy; the server never fetches any other URL a query names.")
+    service_timeout: float = _setting(5.0, "Seconds one SERVICE call may take (connect, send, whole answer), never beyond the query's own time limit; slower: HTTP 504 service-timeout.")
+    service_max_bytes: int = _setting(10_000_000, "Largest answer one SERVICE call may return, in bytes; larger: HTTP 502 service-failed.")
     inprocess_max_ms: float = _setting(25.0, "A query whose exact text (same dataset, parameters and format) already finished in an executor within this many ms runs in the web worker itself from then on, skipping the hop (the data is read-only, so it repeats the same work); 0: every query runs in an executor.")
     result_cache_size: int = _setting(0, "Entries in the per-worker result cache keyed by (query, format, dataset, dataset version); 0 turns it off.")
 
