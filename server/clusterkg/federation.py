@@ -158,14 +158,15 @@ class Proxy:
             target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
             conn.request(method, target, body=body or None,
                          headers={**headers, "User-Agent": "clusterkg-federation", "Connection": "close"})
-            conn.sock.settimeout(max(0.001, until - time.monotonic()))
+            sock = conn.sock  # kept: http.client lets go of it once a response says the connection closes
+            sock.settimeout(max(0.001, until - time.monotonic()))
             response = conn.getresponse()
             chunks, size = [], 0
             while True:
                 remaining = until - time.monotonic()
                 if remaining <= 0:
                     raise socket.timeout
-                conn.sock.settimeout(remaining)
+                sock.settimeout(remaining)
                 chunk = response.read1(_CHUNK)
                 if not chunk:
                     break
@@ -199,12 +200,16 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {h: self.headers[h] for h in _FORWARDED_HEADERS if self.headers.get(h)}
         try:
             status, media, data = self.owner.call(self.command, iri, deadline, body, headers)
-        except _Failure as failure:
-            log.info("federation: %s %s", failure.code, failure.message)
-            status = 504 if failure.code == "service-timeout" else 502
-            return self._reply(status, "text/plain; charset=utf-8",
-                               f"clusterkg:{failure.code}: {failure.message}".encode("utf-8"))
-        self._reply(status, media or "application/octet-stream", data)
+        except _Failure as exc:
+            failure = exc
+        except Exception:  # a bug of ours: logged, and still a clear answer rather than a dropped call
+            log.exception("federation proxy")
+            failure = _Failure("service-failed", f"SERVICE <{iri}>: the federation proxy failed; see the server log.")
+        else:
+            return self._reply(status, media or "application/octet-stream", data)
+        log.info("federation: %s %s", failure.code, failure.message)
+        status = 504 if failure.code == "service-timeout" else 502
+        self._reply(status, "text/plain; charset=utf-8", f"clusterkg:{failure.code}: {failure.message}".encode("utf-8"))
 
     do_GET = do_POST
 
