@@ -257,3 +257,15 @@ def test_service_silent_over_a_failing_remote_is_empty(make_app, misbehaving, mo
     r = client.get("/sparql", query_string={"query": query})
     assert r.status_code == 200, r.get_data(as_text=True)
     assert r.get_json()["results"]["bindings"] == [{}]  # SILENT: the empty solution, not an error
+
+
+def test_the_sample_config_documents_wikidata_commented_out(tmp_path):
+    from pathlib import Path
+
+    from clusterkg.settings import Settings
+
+    sample = Path(__file__).parents[1] / "docs" / "clusterkg.example.toml"
+    assert Settings.load(sample).service_allowlist == ()  # off unless the operator turns it on
+    enabled = tmp_path / "enabled.toml"
+    enabled.write_text(sample.read_text().replace("# service_allowlist", "service_allowlist"))
+    assert Settings.load(enabled).service_allowlist == ("query.wikidata.org",)
