@@ -21,6 +21,7 @@ limit and no size cap.  So the engine never gets a remote URL, and has no way to
 """
 from __future__ import annotations
 
+import atexit
 import base64
 import fcntl
 import http.client
@@ -97,6 +98,7 @@ class Proxy:
         self.max_bytes = int(settings.service_max_bytes)
         self._dir = tempfile.mkdtemp(prefix="clusterkg-federation-")  # mode 0700: ours alone
         self.path = os.path.join(self._dir, "proxy.sock")
+        atexit.register(_remove, self._dir, os.getpid())  # also when a worker exits without close()
         proxy = self
 
         class Handler(_Handler):
@@ -180,6 +182,11 @@ class Proxy:
                     response.getheader("Location"), b"".join(chunks))
         finally:
             conn.close()
+
+
+def _remove(folder: str, owner: int) -> None:
+    if os.getpid() == owner:  # not in a forked child, whose parent's proxy still runs
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 class _Handler(BaseHTTPRequestHandler):
