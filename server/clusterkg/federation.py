@@ -49,6 +49,7 @@ MAX_REDIRECTS = 3
 _CHUNK = 1 << 16
 _ERROR = re.compile(r"clusterkg:(service-failed|service-timeout): ([^\r\n]*)")
 _FORWARDED_HEADERS = ("Content-Type", "Accept")
+USER_AGENT = "clusterkg-federation (https://w3id.org/clusterkg/)"
 
 
 # --- the engine's side: the rewrite and the error it passes back ------------------------------
@@ -159,7 +160,7 @@ class Proxy:
         try:
             target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
             conn.request(method, target, body=body or None,
-                         headers={**headers, "User-Agent": "clusterkg-federation", "Connection": "close"})
+                         headers={**headers, "User-Agent": USER_AGENT, "Connection": "close"})
             sock = conn.sock  # kept: http.client lets go of it once a response says the connection closes
             sock.settimeout(max(0.001, until - time.monotonic()))
             response = conn.getresponse()

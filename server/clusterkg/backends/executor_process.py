@@ -117,7 +117,10 @@ def _serve(sock, nquads_path, graphs, settings, relay) -> None:
             return  # the worker closed the socket (or died): nothing more to do
         text, fmt, default_graphs, named_graphs, union_default, timeout, services, deadline = pickle.loads(payload)
         _limit_cpu(timeout)
-        if services:  # the guard let them through only with a service_allowlist, so there is a relay
+        if services and relay is None:  # cannot happen: the guard allows SERVICE only with an allowlist
+            send_reply(sock, ERROR, "service-refused\nThis endpoint does not run federated queries (SERVICE).")
+            continue
+        if services:
             text = federation.rewrite(text, services, relay.port, deadline)
         try:
             began = time.perf_counter()
