@@ -286,3 +286,33 @@ def test_federated_queries_never_run_in_the_worker(make_app):
         r = client.get("/sparql", query_string={"query": f"SELECT * WHERE {{ SERVICE SILENT <http://{down}/s> {{ ?s ?p ?o }} }}"})
         assert r.status_code == 200, r.get_data(as_text=True)
     assert backend.costs.stats()["in_process"] == 0 and backend.costs.stats()["known_cheap"] == 0
+
+
+def test_the_relay_survives_both_ends_closing_at_once(tmp_path):
+    """Each exchange ends with both sides closing, often in the same round of the relay's loop;
+    the relay must go on serving (it once stopped there, and later SERVICE calls hung)."""
+    from clusterkg.federation import Relay
+
+    path = str(tmp_path / "p.sock")
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(path)
+    server.listen(16)
+
+    def answer():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            with conn:
+                conn.sendall(conn.recv(100).upper())
+
+    threading.Thread(target=answer, daemon=True).start()
+    relay = Relay(path)
+    try:
+        for i in range(200):
+            with socket.create_connection(("127.0.0.1", relay.port), timeout=5) as c:
+                c.sendall(b"call %d" % i)
+                assert c.recv(100) == b"CALL %d" % i
+    finally:
+        server.close()

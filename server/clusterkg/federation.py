@@ -269,7 +269,10 @@ class Relay:
             for key, _ in sel.select():
                 sock = key.fileobj
                 if sock is self._listener:
-                    conn, _ = sock.accept()
+                    try:
+                        conn, _ = sock.accept()
+                    except OSError:  # e.g. out of file descriptors: the engine's call fails, not the relay
+                        continue
                     upstream = socket.socket(socket.AF_UNIX)
                     try:
                         upstream.connect(self.proxy_path)
@@ -281,7 +284,9 @@ class Relay:
                     sel.register(conn, selectors.EVENT_READ)
                     sel.register(upstream, selectors.EVENT_READ)
                     continue
-                other = peers[sock]
+                other = peers.get(sock)
+                if other is None:  # closed with its peer earlier in this round
+                    continue
                 try:
                     data = sock.recv(_CHUNK)
                     if data:
