@@ -267,34 +267,40 @@ class Relay:
         peers: dict = {}
         while True:
             for key, _ in sel.select():
-                sock = key.fileobj
-                if sock is self._listener:
-                    try:
-                        conn, _ = sock.accept()
-                    except OSError:  # e.g. out of file descriptors: the engine's call fails, not the relay
-                        continue
-                    upstream = socket.socket(socket.AF_UNIX)
-                    try:
-                        upstream.connect(self.proxy_path)
-                    except OSError:
-                        conn.close()
-                        upstream.close()
-                        continue
-                    peers[conn], peers[upstream] = upstream, conn
-                    sel.register(conn, selectors.EVENT_READ)
-                    sel.register(upstream, selectors.EVENT_READ)
-                    continue
-                other = peers.get(sock)
-                if other is None:  # closed with its peer earlier in this round
-                    continue
                 try:
-                    data = sock.recv(_CHUNK)
-                    if data:
-                        other.sendall(data)
-                        continue
-                except OSError:
-                    pass
-                for s in (sock, other):  # one side is done: so is the exchange
-                    sel.unregister(s)
-                    peers.pop(s, None)
-                    s.close()
+                    self._step(key.fileobj, sel, peers)
+                except Exception:  # a bug of ours: logged; the relay keeps serving the next calls
+                    log.exception("federation relay")
+
+    def _step(self, sock, sel, peers) -> None:
+        """Handle one ready socket: a new connection, or bytes (or the end) of an exchange."""
+        if sock is self._listener:
+            try:
+                conn, _ = sock.accept()
+            except OSError:  # e.g. out of file descriptors: the engine's call fails, not the relay
+                return
+            upstream = socket.socket(socket.AF_UNIX)
+            try:
+                upstream.connect(self.proxy_path)
+            except OSError:
+                conn.close()
+                upstream.close()
+                return
+            peers[conn], peers[upstream] = upstream, conn
+            sel.register(conn, selectors.EVENT_READ)
+            sel.register(upstream, selectors.EVENT_READ)
+            return
+        other = peers.get(sock)
+        if other is None:  # closed with its peer earlier in this round
+            return
+        try:
+            data = sock.recv(_CHUNK)
+            if data:
+                other.sendall(data)
+                return
+        except OSError:
+            pass
+        for s in (sock, other):  # one side is done: so is the exchange
+            sel.unregister(s)
+            peers.pop(s, None)
+            s.close()
