@@ -235,6 +235,19 @@ def test_a_hung_remote_is_cut_while_other_queries_are_answered(make_app, misbeha
     assert outcome["seconds"] < WIDE  # cut by service_timeout, well before the query's own limit
 
 
+def test_a_call_never_outlives_the_query(make_app, misbehaving):
+    """service_timeout longer than the query's time limit: the call is cut before the query's
+    deadline, and the client is told it was the remote."""
+    remote = misbehaving("hang")
+    client = make_app(service_allowlist=(remote.host,), service_timeout=60.0, query_timeout=4.0).test_client()
+    began = time.monotonic()
+    r = client.get("/sparql", query_string={"query": f"SELECT * WHERE {{ SERVICE <{remote.url}> {{ ?s ?p ?o }} }}"})
+    seconds = time.monotonic() - began
+    assert r.status_code == 504 and error_of(r)["code"] == "service-timeout", r.get_data(as_text=True)
+    print(f"hung remote with service_timeout 60 s, query_timeout 4 s: cut after {seconds:.2f} s")
+    assert seconds < 30  # not service_timeout
+
+
 def test_a_too_big_answer_is_cut(make_app, misbehaving):
     remote = misbehaving("big")
     client = make_app(service_allowlist=(remote.host,), service_max_bytes=100_000, query_timeout=WIDE).test_client()

@@ -46,6 +46,9 @@ from .guard import host_allowed
 log = logging.getLogger(__name__)
 
 MAX_REDIRECTS = 3
+#: a call ends this long before the query's deadline, so that its clear 504 reaches the client
+#: before the executor is stopped at the deadline (which would say only 503 query-timeout)
+DEADLINE_MARGIN = 0.5
 _CHUNK = 1 << 16
 _ERROR = re.compile(r"clusterkg:(service-failed|service-timeout): ([^\r\n]*)")
 _FORWARDED_HEADERS = ("Content-Type", "Accept")
@@ -117,7 +120,7 @@ class Proxy:
     def call(self, method: str, iri: str, deadline: float, body: bytes, headers: dict) -> tuple[int, str, bytes]:
         """(status, content type, body) of the remote's answer, or _Failure saying what went wrong."""
         host = urlsplit(iri).netloc or "?"
-        budget = min(self.timeout, deadline - time.monotonic())
+        budget = min(self.timeout, deadline - DEADLINE_MARGIN - time.monotonic())
         if budget <= 0:
             raise _Failure("service-timeout", f"SERVICE <{iri}>: no time left for the call within the "
                                               "query's time limit (setting query_timeout).")
