@@ -43,9 +43,13 @@ CODES: dict[str, tuple[int | None, str]] = {
     "http-error": (None, "any other HTTP-level error, with its own status"),
     "internal-error": (500, "a bug of ours; the details are in the server log, never in the answer"),
     "not-implemented": (501, "an HTTP feature gunicorn does not implement (e.g. a Transfer-Encoding)"),
+    "service-failed": (502, "a SERVICE call to an allowlisted host failed: down, refused, an HTTP error, "
+                            "a redirect off the allowlist, or an answer over service_max_bytes"),
     "query-timeout": (503, "the query ran past query_timeout and was stopped"),
     "server-busy": (503, "every query executor of a worker stayed busy for the whole time limit"),
     "executor-unavailable": (503, "no query executor could be started, or the server is shutting down"),
+    "service-timeout": (504, "a SERVICE call to an allowlisted host took longer than service_timeout "
+                             "(or the query's time left)"),
 }
 
 #: gunicorn's and werkzeug's HTTP errors: status -> our code

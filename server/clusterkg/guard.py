@@ -16,7 +16,9 @@ thousand levels deep.  So before a query is parsed, a small SPARQL lexer walks i
   before any parser recurses into it.
 
 The result, ``Checked``, also tells the query form (to negotiate the response format before the
-query runs) and the FROM / FROM NAMED graphs (to check them against the graphs loaded).
+query runs), the FROM / FROM NAMED graphs (to check them against the graphs loaded) and where each
+allowed SERVICE IRI sits in the text (``services``), so that the executor can send it through the
+federation proxy instead (``federation``).
 """
 from __future__ import annotations
 
@@ -66,6 +68,8 @@ class Checked:
     form: str | None            # SELECT, ASK, CONSTRUCT, DESCRIBE; None if none was found
     from_graphs: tuple[str, ...]
     from_named: tuple[str, ...]
+    #: each allowlisted SERVICE target: (start, end, endpoint IRI); text[start:end] is its token
+    services: tuple[tuple[int, int, str], ...] = ()
 
     @property
     def kind(self) -> str:
@@ -158,24 +162,25 @@ class Guard:
             elif kind == "other" and value in "\"'":
                 raise refused("malformed-query",
                               f"Malformed query: unterminated string starting at character {m.start() + 1}.")
-            tokens.append((kind, value))
+            tokens.append((kind, value, m.start()))
 
         prefixes: dict[str, str] = {}
         base: str | None = BASE_IRI  # what the engine resolves relative IRIs against
         form: str | None = None
         from_graphs: list[str] = []
         from_named: list[str] = []
+        services: list[tuple[int, int, str]] = []
         n = len(tokens)
         i = 0
         while i < n:
-            kind, value = tokens[i]
+            kind, value, _ = tokens[i]
             if kind == "word":
                 upper = value.upper()
                 if upper in UPDATE_KEYWORDS:
                     raise refused("read-only",
                                   f"This endpoint is read-only: SPARQL Update ({upper}) is refused.")
                 if "SERVICE" in upper:
-                    self._check_service(tokens, i, upper, prefixes, base)
+                    services.append(self._check_service(tokens, i, upper, prefixes, base))
                 elif form is None and upper in RESULTS_FORMS | GRAPH_FORMS:
                     form = upper
                 elif upper == "PREFIX" and i + 2 < n and tokens[i + 1][0] == "pname" and tokens[i + 2][0] == "iri":
@@ -196,9 +201,10 @@ class Guard:
                     i = j
             i += 1
         self.check_graphs(from_graphs + from_named)
-        return Checked(text, form, tuple(from_graphs), tuple(from_named))
+        return Checked(text, form, tuple(from_graphs), tuple(from_named), tuple(services))
 
-    def _check_service(self, tokens, i, upper, prefixes, base) -> None:
+    def _check_service(self, tokens, i, upper, prefixes, base) -> tuple[int, int, str]:
+        """(start, end, IRI) of the target of the SERVICE at ``tokens[i]``, if its host is allowed."""
         if upper != "SERVICE":
             raise refused("service-refused", "This endpoint does not run federated queries (SERVICE).")
         j = i + 1
@@ -214,17 +220,17 @@ class Guard:
                           f"SERVICE with a variable ({target[1]}) is refused: only the hosts in "
                           "service_allowlist may be queried, so the IRI must be written out.")
         iri = self._resolve(target, prefixes, base)
-        host = _host_of(iri) if iri else None
-        if host is None or not (host[0] in self.service_allowlist or f"{host[0]}:{host[1]}" in self.service_allowlist):
+        if not iri or not host_allowed(iri, self.service_allowlist):
             raise refused("service-refused",
                           f"SERVICE <{iri or '?'}> is refused: its host is not in service_allowlist "
                           f"({', '.join(sorted(self.service_allowlist))}).")
+        return target[2], target[2] + len(target[1]), iri
 
     @staticmethod
     def _resolve(token, prefixes, base) -> str | None:
         if token is None:
             return None
-        kind, value = token
+        kind, value = token[0], token[1]
         if kind == "iri":
             iri = _unescape_iri(value[1:-1])
             return urljoin(base, iri) if base else iri
@@ -234,6 +240,12 @@ class Guard:
                 return None
             return prefixes[prefix] + _PN_ESCAPE.sub(r"\1", local)
         return None
+
+
+def host_allowed(iri: str, allowlist) -> bool:
+    """True if ``iri`` is an http(s) URL whose host (or host:port) is in ``allowlist`` (lower case)."""
+    host = _host_of(iri)
+    return host is not None and (host[0] in allowlist or f"{host[0]}:{host[1]}" in allowlist)
 
 
 def _host_of(iri: str):

@@ -89,7 +89,7 @@ class Service:
         if answer is None:
             job = Job(text, fmt, default_graphs, named_graphs, union_default=not checked.has_dataset,
                       timeout=self.settings.query_timeout,
-                      started=time.monotonic() if started is None else started)
+                      started=time.monotonic() if started is None else started, services=checked.services)
             answer = self.backend.query(job)
             self.cache.put(key, answer)
         return answer

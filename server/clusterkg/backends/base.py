@@ -36,6 +36,7 @@ class Job:
     union_default: bool = True     # no dataset named anywhere: the default graph is the union
     timeout: float = 10.0          # seconds, from ``started``
     started: float = 0.0           # time.monotonic() when the request arrived
+    services: tuple = ()           # allowed SERVICE targets (start, end, IRI): guard.Checked.services
 
     @property
     def deadline(self) -> float:

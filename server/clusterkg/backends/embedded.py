@@ -52,10 +52,11 @@ class EmbeddedBackend:
     # --- the backend interface ------------------------------------------------------------------
     def query(self, job: Job) -> Answer:
         """In this process if this exact query is known to be quick (``placement``), else in an
-        executor within the time limit, noting how long it took there."""
+        executor within the time limit, noting how long it took there.  A federated query always
+        runs in an executor: only there is SERVICE sent through the federation proxy."""
         costs = self.costs
         cost_key = costs.key(job, self.version)
-        if costs.take_slot(cost_key):
+        if not job.services and costs.take_slot(cost_key):
             try:
                 return self.local.query(job.text, job.format, job.default_graphs, job.named_graphs, job.union_default)
             finally:

@@ -17,7 +17,8 @@ client gets 503 ``query-timeout``.  A reniced executor that finishes in time get
 (or, without CAP_SYS_NICE, is retired); ``SPARE_EXECUTORS`` idle ones are kept warm ahead of need.
 
 Each executor also defends itself (no network, CPU-time and address-space limits, a large stack
-for the engine's recursion): see ``executor_process``.
+for the engine's recursion): see ``executor_process``.  With a ``service_allowlist`` the pool also
+runs the worker's federation proxy, the executors' only way out (``federation``).
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ import signal
 import socket
 import threading
 import time
+from .. import federation
 from ..errors import ClusterkgError
 from .base import Answer, Job
 from .executor_process import OK, READY, REPLY, child_main, encode_job, recv_frame
@@ -77,7 +79,8 @@ class ExecutorPool:
     """The executors of one worker process (create it in the process that will use it)."""
 
     def __init__(self, nquads_path, graphs, settings):
-        self._args = (str(nquads_path), tuple(graphs), settings, not settings.service_allowlist)
+        self._proxy = federation.Proxy(settings) if settings.service_allowlist else None
+        self._args = (str(nquads_path), tuple(graphs), settings, self._proxy.path if self._proxy else None)
         self._max = max(1, int(settings.max_concurrent_queries))
         self._spares = min(SPARE_EXECUTORS, self._max)
         self._soft = max(1, min(settings.cpu_share(), self._max))
@@ -322,6 +325,8 @@ class ExecutorPool:
         self._want.set()
         for ex in executors:
             self._reap(ex, kill=True)
+        if self._proxy is not None:
+            self._proxy.close()
 
 
 def _cpu_seconds(pid: int) -> float | None:

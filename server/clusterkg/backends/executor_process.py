@@ -2,8 +2,9 @@
 
 An executor loads the prepared N-Quads into its own pyoxigraph Store (``store.LocalStore``, the
 code the CLI runs) and answers one job at a time with serialised bytes, timing each evaluation
-so the worker can tell quick queries (``placement``).  It defends itself: no network at all when
-``service_allowlist`` is empty (a new network namespace, where the kernel allows it), a CPU-time
+so the worker can tell quick queries (``placement``).  It defends itself: no network at all (a new
+network namespace, where the kernel allows it; with a ``service_allowlist``, a relay on its own
+loopback leads to the worker's federation proxy and nowhere else: see ``federation``), a CPU-time
 rlimit per job (so it dies even if its worker died first), an address-space cap
 (``max_executor_memory_mb``) and a 128 MiB stack for the engine's recursion.
 """
@@ -21,7 +22,7 @@ import threading
 import time
 import traceback
 
-from .. import formats
+from .. import federation, formats
 from ..errors import ClusterkgError
 from .store import LocalStore
 
@@ -33,7 +34,7 @@ _CLONE_NEWUSER, _CLONE_NEWNET = 0x10000000, 0x40000000
 
 # --- the wire: length-prefixed frames over a socketpair ----------------------------------------
 # job   (worker -> executor): !I length, then pickle((text, format name, default graphs, named graphs,
-#        union default, timeout))
+#        union default, timeout, SERVICE targets (start, end, IRI), deadline (time.monotonic())))
 # reply (executor -> worker): !BII kind, meta length, body length; meta; body
 #   kind OK: meta = "media type\ntruncation\nseconds of evaluation"; kind ERROR: meta = "code\nmessage"; READY: empty
 OK, ERROR, READY = 0, 1, 2
@@ -68,7 +69,7 @@ def recv_frame(sock, head: struct.Struct):
 def encode_job(job) -> bytes:
     """One job frame (a ``base.Job``), as the worker sends it."""
     payload = pickle.dumps((job.text, job.format.name, job.default_graphs, job.named_graphs, job.union_default,
-                            job.timeout), protocol=pickle.HIGHEST_PROTOCOL)
+                            job.timeout, job.services, job.deadline), protocol=pickle.HIGHEST_PROTOCOL)
     return JOB.pack(len(payload)) + payload
 
 
@@ -79,10 +80,10 @@ def send_reply(sock, kind: int, meta: str, body: bytes = b"") -> None:
 
 
 # --- the executor process ----------------------------------------------------------------------
-def child_main(sock, nquads_path, graphs, settings, isolate) -> None:
+def child_main(sock, nquads_path, graphs, settings, proxy_path) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # the worker decides when executors stop
-    if isolate:
-        _drop_network()
+    _drop_network()
+    relay = federation.Relay(proxy_path) if proxy_path else None
     memory_mb = getattr(settings, "max_executor_memory_mb", 0)
     if memory_mb:
         try:
@@ -90,7 +91,7 @@ def child_main(sock, nquads_path, graphs, settings, isolate) -> None:
         except (ValueError, OSError):
             pass
     threading.stack_size(STACK_BYTES)
-    worker = threading.Thread(target=_serve, args=(sock, nquads_path, graphs, settings), name="clusterkg-executor")
+    worker = threading.Thread(target=_serve, args=(sock, nquads_path, graphs, settings, relay), name="clusterkg-executor")
     worker.start()
     worker.join()
     os._exit(0)
@@ -106,7 +107,7 @@ def _drop_network() -> None:
         pass
 
 
-def _serve(sock, nquads_path, graphs, settings) -> None:
+def _serve(sock, nquads_path, graphs, settings, relay) -> None:
     store = LocalStore.open(nquads_path, graphs, settings)
     send_reply(sock, READY, "")
     while True:
@@ -114,8 +115,13 @@ def _serve(sock, nquads_path, graphs, settings) -> None:
             _, payload = recv_frame(sock, JOB)
         except (EOFError, OSError):
             return  # the worker closed the socket (or died): nothing more to do
-        text, fmt, default_graphs, named_graphs, union_default, timeout = pickle.loads(payload)
+        text, fmt, default_graphs, named_graphs, union_default, timeout, services, deadline = pickle.loads(payload)
         _limit_cpu(timeout)
+        if services and relay is None:  # cannot happen: the guard allows SERVICE only with an allowlist
+            send_reply(sock, ERROR, "service-refused\nThis endpoint does not run federated queries (SERVICE).")
+            continue
+        if services:
+            text = federation.rewrite(text, services, relay.port, deadline)
         try:
             began = time.perf_counter()
             answer = store.query(text, formats.BY_NAME[fmt], default_graphs, named_graphs, union_default)

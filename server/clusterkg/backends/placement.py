@@ -20,7 +20,8 @@ heavy queries', stays about 20 ms either way).  ``inprocess_max_ms = 0`` turns i
 
 What this remembers is a measured cost, never an answer: every query is evaluated every time.
 A text that calls a function whose value changes between runs (RAND, NOW, UUID, STRUUID, BNODE)
-is never trusted this way, since its work may differ; nor is a query that failed.
+is never trusted this way, since its work may differ; nor is a query that failed, nor one that
+names SERVICE anywhere (federated queries run only in executors: see ``federation``).
 """
 from __future__ import annotations
 
@@ -32,6 +33,10 @@ from collections import OrderedDict
 #: SPARQL functions whose value (and so possibly the query's work) differs from run to run.
 #: (and \u escapes, which could spell one of them in a way this pattern does not see)
 _VOLATILE = re.compile(r"\b(RAND|NOW|UUID|STRUUID|BNODE)\s*\(|\\[uU]", re.IGNORECASE)
+#: Never in the worker, whose process has the host's network: any text with SERVICE anywhere in it
+#: (a remote's answer may change, and only an executor's SERVICE goes through the federation relay;
+#: a SERVICE SILENT that failed there would otherwise look like a quick success).
+_REMOTE = re.compile(r"SERVICE", re.IGNORECASE)
 MEMO_SIZE = 4096  # query keys remembered per worker (16-byte digests: about 1 MB)
 SLOT_WAIT = 0.05  # seconds a known-quick query waits for an in-worker slot before taking an executor
 
@@ -80,7 +85,7 @@ class CostMemo:
 
     def record(self, key: bytes, text: str, seconds: float | None) -> None:
         """An executor finished ``text`` in ``seconds``: remember it if that is within the bound."""
-        if seconds is None or seconds > self.max_seconds or _VOLATILE.search(text):
+        if seconds is None or seconds > self.max_seconds or _VOLATILE.search(text) or _REMOTE.search(text):
             return
         with self._lock:
             self._cheap[key] = None

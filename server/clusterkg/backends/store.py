@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .. import formats
+from .. import federation, formats
 from ..errors import ClusterkgError
 from ..namespaces import BASE as BASE_IRI  # relative IRIs in a query resolve against it (docs/ENDPOINT.md)
 from ..namespaces import PREFIXES
@@ -128,7 +128,7 @@ class LocalStore:
         except SyntaxError as exc:
             raise ClusterkgError("malformed-query", f"Malformed query: {exc}") from None
         except (ValueError, OSError, RuntimeError) as exc:
-            raise ClusterkgError("query-error", f"The query could not be evaluated: {exc}") from None
+            raise _engine_error(exc) from None
         try:
             if isinstance(result, ox.QuerySolutions) and fmt.kind == formats.RESULTS:
                 direct = self._direct(result, fmt)
@@ -137,7 +137,7 @@ class LocalStore:
                 result = self.store.query(text, **kwargs)  # over a cap: again, counting rows exactly
             return self._shape(result, fmt)
         except (ValueError, OSError, RuntimeError) as exc:  # evaluation continues while serialising
-            raise ClusterkgError("query-error", f"The query could not be evaluated: {exc}") from None
+            raise _engine_error(exc) from None
 
     def count_triples(self) -> dict:
         """Triples per named graph, and (key None) in the default graph, their union."""
@@ -232,6 +232,11 @@ class LocalStore:
                 raise
         return writer.kept(), writer.cut
 
+
+
+def _engine_error(exc: Exception) -> ClusterkgError:
+    """The client's error for an engine error: the federation proxy's own, where it quotes one."""
+    return federation.error_in(str(exc)) or ClusterkgError("query-error", f"The query could not be evaluated: {exc}")
 
 
 def _fit(render, rows: int, limit: int) -> bytes:
