@@ -108,3 +108,50 @@ def test_figures_are_typed_numbers(graphs):
     bad = [(str(s), o) for s, o in data.subject_objects(URIRef(CK + "value"))
            if not (isinstance(o, Literal) and o.datatype and o.datatype.split("#")[-1] in numeric)]
     assert bad == []
+
+
+CLUSTER_NAMES = {"changwon": "창원", "gumi": "구미", "ulsan": "울산", "banwol-sihwa": "반월시화",
+                 "gwangju": "광주", "wonju": "원주", "gunsan": "군산"}
+
+
+def _passages(article: str) -> dict[str, str]:
+    """Each cluster's own text: its ◇ section and its block of outcomes (squashed)."""
+    text = _squash(article)
+    outcomes_at = text.index("혁신클러스터주요성과")
+    sections, blocks = text[:outcomes_at], text[outcomes_at:]
+    passages = {}
+    for slug, name in CLUSTER_NAMES.items():
+        own = ""
+        if f"◇{name}클러스터" in sections:
+            start = sections.index(f"◇{name}클러스터")
+            end = sections.find("◇", start + 1)
+            own = sections[start:end if end > 0 else len(sections)]
+        start = blocks.index(name, len("혁신클러스터주요성과"))
+        later = [blocks.find(other, start + len(name)) for other in CLUSTER_NAMES.values() if other != name]
+        end = min([i for i in later if i > start] + [blocks.find("이기자")])
+        passages[slug] = own + blocks[start:end]
+    return passages
+
+
+def test_each_actor_relation_carries_a_phrase_of_its_own_cluster(graphs, article):
+    """The phrase naming an actor for a cluster comes from that cluster's passage, not another's."""
+    data = graphs.graph(URIRef(dataset.GRAPH_DATA))
+    passages = _passages(article)
+    relations = list(data.subject_objects(URIRef(CK + "qualifiedActorRelation")))
+    assert len(relations) >= 10
+    wrong = []
+    for cluster, relation in relations:
+        slug = str(cluster).rsplit("/", 1)[1]
+        phrase = _squash(str(data.value(relation, URIRef(CK + "contextKo"))))
+        if phrase not in passages[slug]:
+            wrong.append((str(relation), phrase))
+    assert wrong == []
+
+
+def test_every_named_actor_has_a_role(graphs):
+    data = graphs.graph(URIRef(dataset.GRAPH_DATA))
+    named = set(data.subject_objects(URIRef(CK + "namedActor")))
+    qualified = {(c, data.value(r, URIRef(CK + "relatedActor")))
+                 for c, r in data.subject_objects(URIRef(CK + "qualifiedActorRelation"))
+                 if data.value(r, URIRef(CK + "actorRole")) is not None}
+    assert named and named == qualified
