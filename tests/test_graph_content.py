@@ -70,10 +70,10 @@ def _squash(text: str) -> str:
 
 
 def test_every_korean_phrase_is_in_the_article(graphs, article):
-    """ck:phraseKo and ck:statementKo are the article's words as written."""
+    """ck:phraseKo, ck:statementKo and ck:contextKo (the quotations) are the article's words as written."""
     data = graphs.graph(URIRef(dataset.GRAPH_DATA))
     squashed = _squash(article)
-    phrases = [(s, o) for p in (URIRef(CK + "phraseKo"), URIRef(CK + "statementKo"))
+    phrases = [(s, o) for p in (URIRef(CK + "phraseKo"), URIRef(CK + "statementKo"), URIRef(CK + "contextKo"))
                for s, o in data.subject_objects(p)]
     assert len(phrases) > 100
     assert [(str(s), str(o)) for s, o in phrases if _squash(str(o)) not in squashed] == []
@@ -155,3 +155,22 @@ def test_every_named_actor_has_a_role(graphs):
                  for c, r in data.subject_objects(URIRef(CK + "qualifiedActorRelation"))
                  if data.value(r, URIRef(CK + "actorRole")) is not None}
     assert named and named == qualified
+
+
+def test_every_quotation_has_an_english_rendering_beside_it(graphs):
+    """Whatever the graph quotes in Korean, it also renders in English on the same resource."""
+    data = graphs.graph(URIRef(dataset.GRAPH_DATA))
+    pairs = {"phraseKo": "phraseEn", "statementKo": "statementEn", "contextKo": "contextEn"}
+    missing = [(str(s), ko) for ko, en in pairs.items() for s in set(data.subjects(URIRef(CK + ko), None))
+               if not any(o.language == "en" for o in data.objects(s, URIRef(CK + en)))]
+    assert missing == []
+
+
+def test_no_full_section_text_is_republished(graphs, article):
+    """No literal of the data carries a whole paragraph of the article (the quotation rule)."""
+    paragraphs = [_squash(p) for p in article.split("\n\n") if len(_squash(p)) > 120]
+    assert paragraphs
+    long_quotes = [str(s) for g in (dataset.GRAPH_DATA, dataset.GRAPH_LINKS, dataset.GRAPH_ONTOLOGY)
+                   for s, _, o in graphs.graph(URIRef(g)).triples((None, None, None))
+                   if isinstance(o, Literal) and any(p in _squash(str(o)) for p in paragraphs)]
+    assert long_quotes == []
