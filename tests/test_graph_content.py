@@ -174,3 +174,29 @@ def test_no_full_section_text_is_republished(graphs, article):
                    for s, _, o in graphs.graph(URIRef(g)).triples((None, None, None))
                    if isinstance(o, Literal) and any(p in _squash(str(o)) for p in paragraphs)]
     assert long_quotes == []
+
+
+FIGURE_COLUMN_PROPERTIES = {
+    "outcome_position": "outcomePosition", "compared_with": "comparedWith", "base_indicator": "baseIndicator",
+    "base_group": "baseGroup", "programme_year": "programmeYear", "period_length": "periodLength",
+    "approximate": "approximate", "reference_period": "referencePeriod", "baseline_period": "baselinePeriod",
+    "phrase_ko": "phraseKo", "phrase_en": "phraseEn",
+}
+
+
+def test_the_figures_table_carries_every_attribute_a_comparison_needs(graphs):
+    """Each column of the tidy CSV holds, for every figure, exactly what the graph says (or is empty)."""
+    from clusterkg import export
+
+    data = graphs.graph(URIRef(dataset.GRAPH_DATA))
+    rows = {r["figure"]: r for r in export.figure_rows(export.open_store(dataset.prepare(Settings.load())))}
+    assert set(FIGURE_COLUMN_PROPERTIES) <= set(export.FIGURE_COLUMNS)
+    assert len(rows) == len(set(data.subjects(RDF.type, URIRef(CK + "Figure"))))
+    wrong = []
+    for figure, row in rows.items():
+        for column, prop in FIGURE_COLUMN_PROPERTIES.items():
+            value = data.value(URIRef(figure), URIRef(CK + prop))
+            if row[column] != ("" if value is None else str(value)):
+                wrong.append((figure, column, row[column], value))
+    assert wrong == []
+    assert any(r["compared_with"] for r in rows.values()) and any(r["base_group"] for r in rows.values())
