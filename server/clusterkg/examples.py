@@ -1,5 +1,5 @@
 """The example queries: the competency questions (queries/competency/*.rq), each with its English
-description (the file's first comment line) and a Korean one (below).  The query page lists them,
+and Korean descriptions from its header comment (``# en: …`` or else the first line; ``# ko: …``).  The query page lists them,
 and the endpoint publishes them in the named graph …/graph/examples as SHACL SPARQL executables
 (``triples``: sh:SPARQLSelectExecutable etc. with rdfs:comment, sh:select, schema:target and
 sh:prefixes, the sparql-examples convention of SIB and UniProt), built by ``dataset.prepare``.
@@ -28,35 +28,6 @@ FORMS = {"SELECT": (SH.SPARQLSelectExecutable, SH.select), "ASK": (SH.SPARQLAskE
          "CONSTRUCT": (SH.SPARQLConstructExecutable, SH.construct),
          "DESCRIBE": (SH.SPARQLExecutable, SH.describe)}
 
-#: the Korean description of each competency question, by file stem (English: the file's first line)
-KOREAN: dict[str, str] = {
-    "q01-exports-growth-over-40-percent": "수출이 40% 넘게 늘어난 클러스터는?",
-    "q02-ulsan-patent-applications-before-after": "울산의 특허 출원 건수, 이전과 이후.",
-    "q03-gwangju-actors-with-kind": "광주에 대해 이름이 나온 행위주체와 그 종류.",
-    "q04-council-on-precision-machining": "(초)정밀가공 분야 산학연 협의체가 있는 클러스터는?",
-    "q05-group-versus-complex-average": "어떤 집단을 단지 평균과 비교한 수치들.",
-    "q06-council-counts": "클러스터마다 산학연 협의체는 몇 개인가?",
-    "q07-total-councils": "기사가 밝힌 협의체는 모두 몇 개인가?",
-    "q08-clusters-without-goal": "목표나 비전이 적혀 있지 않은 클러스터는?",
-    "q09-qualitative-outcomes": "수치가 없는 정성적 성과, 클러스터별.",
-    "q10-gumi-before-after": "구미의 이전 → 이후 쌍(R&D 지원기업 21개사 기준)과 그 비율.",
-    "q11-rd-support-inputs": "보도된 R&D 지원금(원)은 얼마이며 어느 클러스터인가?",
-    "q12-changwon-sales-per-won-of-support": "창원의 1차년도 R&D 지원은 지원금 1원당 얼마의 성과를 냈나?",
-    "q13-gwangju-growth-since-2004": "2004년 대비 광주의 성장, 집단별.",
-    "q14-ten-billion-club": "연매출 100억원 이상인 광주 광산업체는 해마다 몇 곳이었나?",
-    "q15-gunsan-capacity": "군산의 연간 자동차 생산능력.",
-    "q16-clusters-in-gyeonggi": "경기도(Wikidata Q20937)에 있는 클러스터는?",
-    "q17-kostat-codes-of-cluster-cities": "각 클러스터가 있는 시의 통계청(SGIS) 지역코드 — 센서스 표와 잇기 위해.",
-    "q18-wonju-code-valid-in-2022": "강원 코드 개편 전후 원주의 법정동 코드는?",
-    "q19-employment-growth": "클러스터별 고용 증가와 그 단위(퍼센트 또는 배수).",
-    "q20-banwol-sihwa-patent-registration-rate": "반월시화의 특허 출원 중 등록된 비율은?",
-    "q21-english-names": "일곱 클러스터의 영어 이름(언어별 레이블).",
-    "q22-fields-in-ksic-26": "표준산업분류 26(전자부품·컴퓨터·통신장비)에 드는 협의체 분야는?",
-    "q23-ask-every-figure-has-source": "모든 수치가 원문 기사로 이어지는가?",
-    "q24-wonju-financing": "원주 의료기기 기업에 누가 얼마를 투자·융자했나?",
-}
-
-
 @dataclass(frozen=True)
 class Example:
     name: str      # file stem
@@ -79,6 +50,20 @@ class Example:
         return found.group(1).upper() if found else "SELECT"
 
 
+def _header(text: str) -> dict[str, str]:
+    """The header comment's descriptions: ``# en: …`` and ``# ko: …`` lines, and ("") the first line."""
+    found: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines()):
+        if not line.startswith("#"):
+            break
+        key, sep, value = line[1:].strip().partition(": ")
+        if sep and key in ("en", "ko"):
+            found.setdefault(key, value.strip())
+        elif number == 0:
+            found[""] = line[1:].strip()
+    return found
+
+
 @cache
 def examples() -> tuple[Example, ...]:
     folder = resources.files("clusterkg").joinpath("queries", "competency")
@@ -88,8 +73,9 @@ def examples() -> tuple[Example, ...]:
             continue
         text = entry.read_text(encoding="utf-8")
         stem = entry.name[:-3]
-        first = text.splitlines()[0].lstrip("# ").strip() if text.startswith("#") else stem
-        found.append(Example(stem, first, KOREAN.get(stem, first), text))
+        head = _header(text)
+        en = head.get("en") or head.get("", stem)
+        found.append(Example(stem, en, head.get("ko", en), text))
     return tuple(found)
 
 

@@ -25,9 +25,10 @@ FORMATS = formats.names(formats.GRAPH) + TABLES
 
 #: The columns of the figures table, in order (the variables of queries/figures.rq).
 FIGURE_COLUMNS = (
-    "figure", "cluster", "cluster_label", "outcome", "indicator", "indicator_label", "value", "unit",
-    "unit_label", "role", "reference_period", "baseline_period", "period_length", "comparison_group",
-    "comparison_group_label", "approximate", "phrase_ko", "source",
+    "figure", "cluster", "cluster_label", "outcome", "outcome_position", "indicator", "indicator_label",
+    "value", "unit", "unit_label", "role", "reference_period", "baseline_period", "period_length",
+    "programme_year", "approximate", "comparison_group", "comparison_group_label", "comparison_group_kind",
+    "compared_with", "base_indicator", "base_group", "phrase_ko", "phrase_en", "source",
 )
 #: The columns of the regional-statistics table (the variables of queries/regions-table.rq).
 REGION_COLUMNS = (
