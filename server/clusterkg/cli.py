@@ -54,8 +54,18 @@ def main():
     """
 
 
+def _remember_data(ctx, _param, value):
+    if value:
+        ctx.meta["clusterkg.extra_files"] = tuple(value)
+
+
 def settings_options(command):
-    """--config and --setting, defined once, for every command that reads settings."""
+    """--config, --setting and --data, defined once, for every command that reads settings."""
+    command = click.option(
+        "--data", "extra_files", multiple=True, type=click.Path(dir_okay=False), metavar="FILE",
+        expose_value=False, callback=_remember_data,
+        help="An extra RDF file to load, in its own named graph …/graph/extra/<file stem> (repeatable; "
+             "setting extra_files; format by suffix: .ttl .nt .nq .trig .jsonld .rdf). Example: --data mytable.ttl")(command)
     command = click.option(
         "--setting", "setting_pairs", type=(str, str), multiple=True, metavar="NAME VALUE",
         help="Set one setting (repeatable); beats --config and CLUSTERKG_<NAME>. "
@@ -68,6 +78,9 @@ def settings_options(command):
 def _settings(config_file, setting_pairs, **flags) -> Settings:
     """Defaults < --config FILE < CLUSTERKG_* < --setting NAME VALUE < the command's own flags."""
     overrides = dict(setting_pairs)
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and "clusterkg.extra_files" in ctx.meta:
+        overrides["extra_files"] = ctx.meta["clusterkg.extra_files"]  # --data beats the config's list
     overrides.update({k: v for k, v in flags.items() if v is not None})
     return Settings.load(config_file, overrides_from="the command line", **overrides)
 
