@@ -233,6 +233,37 @@ def build_regions(output, config_file, setting_pairs):
     click.echo("\n".join(report.lines()))
 
 
+@main.command("import-csv")
+@click.argument("csv_file", type=click.Path(dir_okay=False))
+@click.option("--mapping", required=True, type=click.Path(dir_okay=False),
+              help="The CSVW metadata (JSON) describing the CSV's columns: region, period, numbers with their unit (docs/IMPORT.md).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="The RDF file to write; format by suffix (.ttl, .nt, .nq, .trig, .jsonld, .rdf). Serve it with --data.")
+@settings_options
+def import_csv(csv_file, mapping, output, config_file, setting_pairs):
+    """Turn a regional-statistics CSV into Data Cube observations of the graph's regions.
+
+    Rows are keyed by a KOSTAT code, a 법정동 code or a Korean/English region name (the mapping
+    says which); each number becomes a qb:Observation with its region, year and unit. A row that
+    matches no region (or one of another vintage), or holds no number of the declared type, is
+    refused with its line, column and value, and nothing is written (exit 2).
+
+    \b
+    Examples:
+      clusterkg import-csv startups.csv --mapping startups.csv-metadata.json -o startups.ttl
+      clusterkg serve --data startups.ttl
+    """
+    from . import csv_import
+    from .region_lookup import RegionLookup
+
+    settings = _settings(config_file, setting_pairs)
+    result = csv_import.import_csv(Path(csv_file), Path(mapping), RegionLookup.from_settings(settings))
+    fmt = csv_import.write(result, Path(output))
+    click.echo(f"wrote {output} ({fmt.name}): {result.observations} observations from {result.rows} rows, "
+               f"{len(result.triples)} triples, {result.gaps} empty cells left out; graph "
+               f"<{csv_import.graph_iri(Path(output))}> when served with --data {output}")
+
+
 @main.command("settings")
 @click.option("--markdown", is_flag=True, help="Print the table of the README's Settings section instead.")
 @settings_options
