@@ -213,15 +213,15 @@ def import_csv(csv_path: Path, mapping: Path, regions: RegionLookup) -> Imported
         out.rows += 1
         line = reader.line_num
         cells = {name: (row[i] if i < len(row) else "") for name, i in index.items()}
-        year_text = cells[period.name].strip()
+        before = len(refusals)
+        year_text, region = cells[period.name].strip(), None
         if not re.fullmatch(r"\d{4}", year_text):
             refusals.append(Refusal(line, period.name, year_text, "not a year (YYYY)"))
-            continue
-        try:
-            region = regions.resolve(area_kind, cells[area.name], int(year_text))
-        except Unresolved as exc:
-            refusals.append(Refusal(line, area.name, cells[area.name], str(exc)))
-            continue
+        else:
+            try:
+                region = regions.resolve(area_kind, cells[area.name], int(year_text))
+            except Unresolved as exc:
+                refusals.append(Refusal(line, area.name, cells[area.name], str(exc)))
         row_values = {c.name: cells[c.name] for c in columns}
         for m in measures:
             raw = cells[m.name].strip()
@@ -234,6 +234,8 @@ def import_csv(csv_path: Path, mapping: Path, regions: RegionLookup) -> Imported
             except ValueError as exc:
                 refusals.append(Refusal(line, m.name, raw, f"not a number of type {m.kind} ({exc})"))
                 continue
+            if len(refusals) > before:
+                continue  # the row is refused already: its other cells are checked, not kept
             obs = (table.expand(table.tableSchema.aboutUrl, {**row_values, "_column": m.name}, line - 1)
                    if table.tableSchema.aboutUrl and len(measures) == 1 else
                    f"{dataset.rstrip('/')}/{m.name}/{region.rsplit('/', 1)[1]}-{year_text}")
