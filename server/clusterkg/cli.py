@@ -54,8 +54,18 @@ def main():
     """
 
 
+def _remember_data(ctx, _param, value):
+    if value:
+        ctx.meta["clusterkg.extra_files"] = tuple(value)
+
+
 def settings_options(command):
-    """--config and --setting, defined once, for every command that reads settings."""
+    """--config, --setting and --data, defined once, for every command that reads settings."""
+    command = click.option(
+        "--data", "extra_files", multiple=True, type=click.Path(dir_okay=False), metavar="FILE",
+        expose_value=False, callback=_remember_data,
+        help="An extra RDF file to load, in its own named graph …/graph/extra/<file stem> (repeatable; "
+             "setting extra_files; format by suffix: .ttl .nt .nq .trig .jsonld .rdf). Example: --data mytable.ttl")(command)
     command = click.option(
         "--setting", "setting_pairs", type=(str, str), multiple=True, metavar="NAME VALUE",
         help="Set one setting (repeatable); beats --config and CLUSTERKG_<NAME>. "
@@ -68,6 +78,9 @@ def settings_options(command):
 def _settings(config_file, setting_pairs, **flags) -> Settings:
     """Defaults < --config FILE < CLUSTERKG_* < --setting NAME VALUE < the command's own flags."""
     overrides = dict(setting_pairs)
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and "clusterkg.extra_files" in ctx.meta:
+        overrides["extra_files"] = ctx.meta["clusterkg.extra_files"]  # --data beats the config's list
     overrides.update({k: v for k, v in flags.items() if v is not None})
     return Settings.load(config_file, overrides_from="the command line", **overrides)
 
@@ -218,6 +231,37 @@ def build_regions(output, config_file, setting_pairs):
     links = _settings(config_file, setting_pairs).links_files  # what the links graph already states
     report = build.build(Path(output) if output else build.DEFAULT_OUTPUT, progress, known=tuple(links))
     click.echo("\n".join(report.lines()))
+
+
+@main.command("import-csv")
+@click.argument("csv_file", type=click.Path(dir_okay=False))
+@click.option("--mapping", required=True, type=click.Path(dir_okay=False),
+              help="The CSVW metadata (JSON) describing the CSV's columns: region, period, numbers with their unit (docs/IMPORT.md).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="The RDF file to write; format by suffix (.ttl, .nt, .nq, .trig, .jsonld, .rdf). Serve it with --data.")
+@settings_options
+def import_csv(csv_file, mapping, output, config_file, setting_pairs):
+    """Turn a regional-statistics CSV into Data Cube observations of the graph's regions.
+
+    Rows are keyed by a KOSTAT code, a 법정동 code or a Korean/English region name (the mapping
+    says which); each number becomes a qb:Observation with its region, year and unit. A row that
+    matches no region (or one of another vintage), or holds no number of the declared type, is
+    refused with its line, column and value, and nothing is written (exit 2).
+
+    \b
+    Examples:
+      clusterkg import-csv startups.csv --mapping startups.csv-metadata.json -o startups.ttl
+      clusterkg serve --data startups.ttl
+    """
+    from . import csv_import
+    from .region_lookup import RegionLookup
+
+    settings = _settings(config_file, setting_pairs)
+    result = csv_import.import_csv(Path(csv_file), Path(mapping), RegionLookup.from_settings(settings))
+    fmt = csv_import.write(result, Path(output))
+    click.echo(f"wrote {output} ({fmt.name}): {result.observations} observations from {result.rows} rows, "
+               f"{len(result.triples)} triples, {result.gaps} empty cells left out; graph "
+               f"<{csv_import.graph_iri(Path(output))}> when served with --data {output}")
 
 
 @main.command("settings")

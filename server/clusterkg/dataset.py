@@ -13,11 +13,12 @@ The expensive step (owlrl) runs once per distinct set of inputs; its output is c
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdflib import Dataset, Graph, Literal, URIRef
@@ -48,6 +49,7 @@ class Prepared:
     graphs: tuple[str, ...]  # the named graphs it holds
     seconds: float           # time prepare() took (0.0x when the cache was warm)
     inferred_from_cache: bool
+    notes: dict = field(default_factory=dict)  # graph -> what it holds, for the extra files' graphs
 
 
 def input_files(settings: Settings) -> dict[str, list[Path]]:
@@ -64,7 +66,8 @@ def inputs_hash(settings: Settings) -> str:
     """A hash of every input file's bytes (and the graph it goes to), plus PIPELINE_VERSION."""
     h = hashlib.sha256(PIPELINE_VERSION.encode())
     h.update(b"inference" if settings.inference else b"no-inference")
-    for graph, paths in {**input_files(settings), GRAPH_REGIONS: region_files(settings)}.items():
+    extra_files = {"extra": [Path(p) for p in settings.extra_files]}
+    for graph, paths in {**input_files(settings), GRAPH_REGIONS: region_files(settings), **extra_files}.items():
         for path in paths:
             h.update(graph.encode() + b"\0" + str(path.name).encode() + b"\0")
             h.update(_read_bytes(path))
@@ -173,13 +176,30 @@ def useful(triple) -> bool:
 
 
 def prepare(settings: Settings) -> Prepared:
-    """Make sure the cached N-Quads of this input set exist; build them if not."""
+    """Make sure the cached N-Quads of this input set exist; build them if not.
+
+    With extra files (setting extra_files), the shipped part is prepared (or found) on its own and
+    the extra graphs appended to a copy: adding a file never recomputes the closure."""
     start = time.perf_counter()
     version = inputs_hash(settings)
     cache_dir = Path(settings.cache_dir)
     nquads_path = cache_dir / f"dataset-{version}.nq"
     graphs = tuple(g for g in ALL_GRAPHS if (g != GRAPH_INFERRED or settings.inference)
                    and (g != GRAPH_REGIONS or settings.regions_files))
+    if settings.extra_files:
+        extra_path = cache_dir / f"dataset-{version}.extra.json"  # the extra graphs' names and notes
+        if nquads_path.exists() and extra_path.exists():
+            notes = json.loads(extra_path.read_text(encoding="utf-8"))
+            cached = True
+        else:
+            from . import extra as extras
+            extra = extras.load(settings.extra_files)  # a bad file stops here: nothing is written
+            base = prepare(settings.replace(extra_files=()))
+            _write_atomically(extra_path, json.dumps(extra.notes, ensure_ascii=False).encode("utf-8"))
+            _write_atomically(nquads_path, base.nquads_path.read_bytes() + extra.nquads)
+            notes, cached = extra.notes, False
+        return Prepared(version, nquads_path, graphs + tuple(notes), time.perf_counter() - start, cached, notes)
+
     if nquads_path.exists():
         return Prepared(version, nquads_path, graphs, time.perf_counter() - start, True)
 

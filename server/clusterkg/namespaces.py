@@ -45,6 +45,8 @@ GRAPH_LINKS = BASE + "graph/links"
 GRAPH_INFERRED = BASE + "graph/inferred"
 GRAPH_REGIONS = BASE + "graph/regions"
 GRAPH_EXAMPLES = BASE + "graph/examples"
+#: the graphs of the extra files (setting extra_files, `--data FILE`): GRAPH_EXTRA + <file stem>
+GRAPH_EXTRA = BASE + "graph/extra/"
 
 #: every named graph, in order, with what it holds
 GRAPHS: dict[str, str] = {

@@ -18,6 +18,7 @@ from collections import OrderedDict
 from . import formats
 from .backends import Answer, Backend, Job
 from .guard import Guard
+from .namespaces import GRAPHS
 from .settings import Settings
 
 _CACHE_MAX_BODY = 1 << 20     # answers larger than this are not kept in the result cache
@@ -64,6 +65,7 @@ class Service:
         self.settings = settings
         self.backend = backend
         self.graphs = tuple(backend.graphs)
+        self.notes = {**dict(getattr(backend, "notes", {})), **GRAPHS}  # graph -> what it holds
         self.guard = Guard.from_settings(settings, self.graphs)
         self.cache = ResultCache(settings.result_cache_size)
         self._rendered: OrderedDict = OrderedDict()

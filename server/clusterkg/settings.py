@@ -45,6 +45,7 @@ class Settings:
     links_files: tuple = _setting((SHIPPED / "data" / "links.ttl",), "Turtle files of the links to external datasets (graph …/graph/links).")
     regions_files: tuple = _setting((SHIPPED / "data" / "regions" / "regions.ttl", SHIPPED / "data" / "regions" / "cluster-regions.ttl"),
                                     "Turtle files of the regional statistics and their links (graph …/graph/regions; not in the OWL-RL closure). Empty: no such graph.")
+    extra_files: tuple = _setting((), "Further RDF files to serve (`--data FILE`), each in its own named graph …/graph/extra/<file stem> (N-Quads/TriG: their named graphs keep their names); format by suffix: .ttl .nt .nq .trig .jsonld .rdf. Not in the OWL-RL closure.")
     shapes_dir: Path = _setting(SHIPPED / "shapes", "Folder of the SHACL shapes used by `clusterkg validate`.")
     cache_dir: Path = _setting(default_cache_dir(), "Where the OWL-RL closure and the store's N-Quads are cached, keyed by the inputs' hash (default $XDG_CACHE_HOME/clusterkg, else ~/.cache/clusterkg).")
     inference: bool = _setting(True, "Compute (or load from cache) the OWL-RL closure into …/graph/inferred.")

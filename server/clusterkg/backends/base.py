@@ -45,6 +45,7 @@ class Job:
 
 class Backend(Protocol):
     graphs: tuple[str, ...]        # the named graphs it holds
+    notes: dict[str, str]          # what the graphs outside namespaces.GRAPHS (the extra files') hold
     version: str                   # changes whenever the data changes (keys the result cache)
 
     def query(self, job: Job) -> Answer:

@@ -23,6 +23,7 @@ class EmbeddedBackend:
         self.settings = settings
         self.source = prepared.nquads_path
         self.graphs = tuple(prepared.graphs)
+        self.notes = dict(prepared.notes)
         self.version = prepared.version
         self.costs = CostMemo(settings.inprocess_max_ms, slots=settings.cpu_share())
         self._lock = threading.Lock()

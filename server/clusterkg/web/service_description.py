@@ -13,7 +13,6 @@ from flask import Response, request
 from .. import errors, formats
 from ..backends.store import ox_format
 from ..namespaces import BASE as BASE_IRI
-from ..namespaces import GRAPHS
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 
@@ -60,7 +59,7 @@ def turtle(service, endpoint: str) -> str:
     features = "sd:UnionDefaultGraph" + (", sd:BasicFederatedQuery" if service.settings.service_allowlist else "")
     named = []
     for graph in service.graphs:
-        note = GRAPHS.get(graph, "")
+        note = service.notes.get(graph, "")
         named.append(
             f"[ a sd:NamedGraph ; sd:name <{graph}> ;\n"
             f"          sd:graph [ a sd:Graph ; void:triples {counts.get(graph, 0)} ; dcterms:description {_literal(note)}@en ] ]")

@@ -1,0 +1,124 @@
+"""Extra RDF files (setting ``extra_files``, ``--data FILE``): each in a named graph of its own.
+
+    extra = load(settings.extra_files)   # parses every file, or raises InputError naming the first bad one
+    extra.nquads                          # the graphs as N-Quads, appended to the prepared dataset
+    extra.graphs, extra.notes             # their names, and a line each for the service description
+
+The format comes from the file's suffix, by the format registry (``formats.FORMATS``: the
+``suffix`` and ``names`` of the graph formats: .ttl .nt .nq .trig .jsonld .rdf .owl ...);
+pyoxigraph parses it. Triples go to ``GRAPH_EXTRA + <file stem>``. A quads file (N-Quads, TriG,
+JSON-LD) keeps its own graph names for its named graphs; its default-graph triples go to
+``GRAPH_EXTRA + <file stem>``. A graph name that is one of the shipped graphs, or that two files
+share, is refused: one file never adds to a graph another file (or the project) fills.
+
+Each graph gets a VoID description inside itself: ``<graph> a void:Dataset ; void:triples N`` (N =
+the file's triples in that graph, the description not counted), ``dcterms:source`` the file name,
+``dcterms:description`` the format and the sha256 of the file's bytes, and
+``ckds:clusterkg void:subset <graph>``.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from . import formats
+from .errors import InputError
+from .namespaces import GRAPH_EXTRA, GRAPHS, PREFIXES
+
+_VOID, _DCT, _RDF = PREFIXES["void"], PREFIXES["dcterms"], PREFIXES["rdf"]
+_DATASET = PREFIXES["ckds"] + "clusterkg"
+
+
+@dataclass
+class Extra:
+    nquads: bytes = b""
+    graphs: tuple[str, ...] = ()
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+def graph_format(path: Path) -> formats.Format:
+    """The registry's graph format of a file, by its suffix; InputError if none."""
+    suffix = path.suffix.lower().lstrip(".")
+    for fmt in formats.BY_KIND[formats.GRAPH]:
+        if suffix and suffix in (fmt.suffix, *fmt.names):
+            return fmt
+    known = sorted({s for f in formats.BY_KIND[formats.GRAPH] for s in (f.suffix, *f.names) if "+" not in s and "-" not in s})
+    raise InputError(f"{path}: unknown RDF file suffix {path.suffix or '(none)'!r}: use one of " + ", ".join("." + s for s in known))
+
+
+def graph_name(path: Path) -> str:
+    """GRAPH_EXTRA + the file stem, lower-cased, anything but letters, digits, '-' and '_' as '-'."""
+    slug = re.sub(r"[^a-z0-9_-]+", "-", path.stem.lower()).strip("-")
+    if not slug:
+        raise InputError(f"{path}: the file name gives no graph name (use letters or digits)")
+    return GRAPH_EXTRA + slug
+
+
+def _message(exc: SyntaxError) -> str:
+    text = " ".join(str(exc.msg).split())
+    if exc.lineno and f"line {exc.lineno}" not in text:
+        text = f"line {exc.lineno}: {text}"
+    return text
+
+
+def parse(path: Path) -> dict[str, list]:
+    """The file's triples per graph name; InputError naming the file and line if it does not parse."""
+    from .backends.store import ox_format
+
+    fmt = graph_format(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    own = graph_name(path)
+    graphs: dict[str, list] = {}
+    try:
+        for quad in ox.parse(data, format=ox_format(fmt), base_iri=path.resolve().as_uri()):
+            name = own if isinstance(quad.graph_name, ox.DefaultGraph) else quad.graph_name.value
+            graphs.setdefault(name, []).append(ox.Triple(quad.subject, quad.predicate, quad.object))
+    except SyntaxError as exc:
+        raise InputError(f"{path}: not valid {fmt.name}: {_message(exc)}") from None
+    except ValueError as exc:  # e.g. a blank node as a graph name where the format allows none
+        raise InputError(f"{path}: not valid {fmt.name}: {' '.join(str(exc).split())}") from None
+    if not graphs:
+        graphs[own] = []
+    return graphs
+
+
+def load(paths) -> Extra:
+    """Parse every file; the first one that fails stops the whole load (nothing is half-loaded)."""
+    extra = Extra()
+    owner: dict[str, Path] = {}
+    quads: list[ox.Quad] = []
+    for path in map(Path, paths):
+        fmt = graph_format(path)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+        for name, triples in parse(path).items():
+            if name in GRAPHS:
+                raise InputError(f"{path}: names the shipped graph <{name}>; an extra file may not add to it")
+            if name in owner:
+                raise InputError(f"{path}: graph <{name}> is also filled by {owner[name]}; rename one file")
+            owner[name] = path
+            graph = ox.NamedNode(name)
+            unique = list(dict.fromkeys(triples))
+            quads.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in unique)
+            quads.extend(ox.Quad(s, p, o, graph) for s, p, o in _void(graph, len(unique), path, fmt, digest))
+            extra.notes[name] = f"Extra data from the file {path.name} ({fmt.name}, {len(unique)} triples; `--data`, setting extra_files); outside the OWL-RL closure."
+    extra.graphs = tuple(owner)
+    extra.nquads = ox.serialize(quads, format=ox.RdfFormat.N_QUADS) if quads else b""
+    return extra
+
+
+def _void(graph: ox.NamedNode, triples: int, path: Path, fmt: formats.Format, digest: str):
+    yield graph, ox.NamedNode(_RDF + "type"), ox.NamedNode(_VOID + "Dataset")
+    yield graph, ox.NamedNode(_VOID + "triples"), ox.Literal(str(triples), datatype=ox.NamedNode(PREFIXES["xsd"] + "integer"))
+    yield graph, ox.NamedNode(_DCT + "source"), ox.Literal(path.name)
+    yield graph, ox.NamedNode(_DCT + "description"), ox.Literal(
+        f"Loaded with clusterkg serve --data from the file {path.name} ({fmt.name}, sha256 {digest}); "
+        "void:triples counts the file's triples, not this description.", language="en")
+    yield ox.NamedNode(_DATASET), ox.NamedNode(_VOID + "subset"), graph
+
