@@ -76,18 +76,21 @@ def _settings(config_file, setting_pairs, **flags) -> Settings:
 @click.option("--host", default=None, help="Address to bind (setting `host`, default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port to bind (setting `port`, default 8000).")
 @click.option("--workers", type=int, default=None, help="gunicorn worker processes (setting `workers`, default 2).")
+@click.option("--backend", default=None, metavar="URL",
+              help="Serve the graphs of this SPARQL 1.1 query endpoint instead of the embedded store (setting `backend`).")
 @settings_options
-def serve(host, port, workers, config_file, setting_pairs):
+def serve(host, port, workers, backend, config_file, setting_pairs):
     """Serve the SPARQL endpoint with gunicorn (the graph is loaded in-process from the shipped files).
 
     \b
     Examples:
       clusterkg serve --port 8080 --workers 4
       clusterkg serve --config prod.toml --setting query_timeout 5
+      clusterkg serve --backend http://127.0.0.1:7878/query
     """
     from . import serve as serving
 
-    serving.run(_settings(config_file, setting_pairs, host=host, port=port, workers=workers))
+    serving.run(_settings(config_file, setting_pairs, host=host, port=port, workers=workers, backend=backend))
 
 
 @main.command()

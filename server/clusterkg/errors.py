@@ -46,6 +46,8 @@ CODES: dict[str, tuple[int | None, str]] = {
     "query-timeout": (503, "the query ran past query_timeout and was stopped"),
     "server-busy": (503, "every query executor of a worker stayed busy for the whole time limit"),
     "executor-unavailable": (503, "no query executor could be started, or the server is shutting down"),
+    "backend-unavailable": (503, "the SPARQL store named by the setting backend does not answer, answers errors, "
+                                 "or is not a SPARQL endpoint"),
 }
 
 #: gunicorn's and werkzeug's HTTP errors: status -> our code

@@ -52,6 +52,7 @@ class Settings:
     port: int = _setting(8000, "Port `clusterkg serve` binds to.")
     workers: int = _setting(2, "gunicorn worker processes (each answers HTTP; queries run in executor processes).")
     threads: int = _setting(16, "Threads per gunicorn worker: how many requests one worker holds at once.")
+    backend: str = _setting("", "URL of a SPARQL 1.1 query endpoint holding the graphs (filled by `clusterkg publish`) to serve instead of the embedded store; the guard, time limit and caps still apply here. Empty: the embedded store.")
 
     # --- limits (the endpoint is public and read-only) ------------------------------------
     query_timeout: float = _setting(10.0, "Seconds a query may run before it is stopped and the client told so (HTTP 503).")
