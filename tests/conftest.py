@@ -38,13 +38,78 @@ def endpoint_settings(tmp_path_factory) -> dict:
     }
 
 
+#: Where the data lives behind the front door.  A test module marked ``pytestmark =
+#: pytest.mark.backends`` runs every test that builds an app (``make_app``, ``client``) once per
+#: backend: the embedded store, and the remote backend over Oxigraph's server and over Virtuoso,
+#: each started on 127.0.0.1 with the fixture's N-Quads (``remote_stores``: installed if missing,
+#: else the setup fails; nothing is skipped).  Other modules run on the embedded store only.
+BACKENDS = ("embedded", "oxigraph", "virtuoso")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "backends: run this module's app tests on every backend (conftest.BACKENDS)")
+    config.addinivalue_line("markers", "embedded_only(why): a test of the embedded store's own machinery")
+
+
+def pytest_generate_tests(metafunc):
+    marked = metafunc.definition.get_closest_marker("backends")
+    if "backend_kind" in metafunc.fixturenames and marked and not metafunc.definition.get_closest_marker("embedded_only"):
+        metafunc.parametrize("backend_kind", BACKENDS)
+
+
 @pytest.fixture
-def make_app(endpoint_settings):
-    """create_app over the fixture, with per-test overrides; executors stop after the test."""
+def backend_kind() -> str:
+    return "embedded"
+
+
+def _remote_store(kind, endpoint_settings, tmp_path_factory):
+    from clusterkg import dataset
+    from remote_stores import OxigraphStore, VirtuosoStore
+
+    nquads = dataset.prepare(Settings.load(**endpoint_settings)).nquads_path
+    store = {"oxigraph": OxigraphStore, "virtuoso": VirtuosoStore}[kind](tmp_path_factory.mktemp(kind))
+    try:
+        if kind == "oxigraph":
+            store.load(nquads)
+            store.start(timeout_s=int(TEST_TIMEOUT * 2))
+        else:
+            store.start()
+            store.load(nquads)
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
+@pytest.fixture(scope="session")
+def oxigraph_store(endpoint_settings, tmp_path_factory):
+    store = _remote_store("oxigraph", endpoint_settings, tmp_path_factory)
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="session")
+def virtuoso_store(endpoint_settings, tmp_path_factory):
+    store = _remote_store("virtuoso", endpoint_settings, tmp_path_factory)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def backend_settings(request, backend_kind) -> dict:
+    """The setting that points the app at this test's backend (none for the embedded store)."""
+    if backend_kind == "embedded":
+        return {}
+    return {"backend": request.getfixturevalue(f"{backend_kind}_store").query_url}
+
+
+@pytest.fixture
+def make_app(endpoint_settings, backend_settings):
+    """create_app over the fixture (on this test's backend), with per-test overrides; executors stop after the test."""
     apps = []
 
     def make(**overrides):
-        app = create_app({**endpoint_settings, **overrides})
+        app = create_app({**endpoint_settings, **backend_settings, **overrides})
         apps.append(app)
         return app
 

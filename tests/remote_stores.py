@@ -59,7 +59,9 @@ def _stop(proc: subprocess.Popen | None) -> None:
 
 class OxigraphStore:
     """``oxigraph load`` into a directory, then ``oxigraph serve`` (writable, for publish tests) or
-    ``oxigraph serve-read-only --union-default-graph`` (what a deployment runs)."""
+    ``oxigraph serve-read-only`` (what a deployment runs).  Not ``--union-default-graph``: with it,
+    Oxigraph 0.5 ignores a query's FROM (the union stays the default graph); the remote backend
+    names the union's graphs itself (default-graph-uri), so the store's own default is never used."""
 
     name = "oxigraph"
 
@@ -107,7 +109,7 @@ class OxigraphStore:
     def start(self, *, writable: bool = False, timeout_s: int = 30) -> None:
         self.location.mkdir(parents=True, exist_ok=True)
         argv = [self.binary, "serve" if writable else "serve-read-only", "--location", str(self.location),
-                "--bind", f"{HOST}:{self.port}", "--union-default-graph"]
+                "--bind", f"{HOST}:{self.port}"]
         if not writable:
             argv += ["--timeout-s", str(timeout_s)]
         log = self.work / "oxigraph.log"
@@ -171,7 +173,7 @@ EnabledGzipContent   = 0
 
 [SPARQL]
 ResultSetMaxRows           = 100000
-MaxQueryExecutionTime      = 60
+MaxQueryExecutionTime      = {max_seconds}
 DefaultQuery               = ASK {{}}
 """
 
@@ -183,14 +185,14 @@ class VirtuosoStore:
 
     name = "virtuoso"
 
-    def __init__(self, work: Path):
+    def __init__(self, work: Path, max_seconds: int = 10):
         self.work = Path(work)
         shutil.rmtree(self.work, ignore_errors=True)
         self.work.mkdir(parents=True)
         self.virtuoso_t, self.isql = self._binaries()
         self.sql_port, self.port = free_port(), free_port()
         (self.work / "virtuoso.ini").write_text(_VIRTUOSO_INI.format(
-            dir=self.work, host=HOST, sql_port=self.sql_port, http_port=self.port))
+            dir=self.work, host=HOST, sql_port=self.sql_port, http_port=self.port, max_seconds=max_seconds))
         self.proc: subprocess.Popen | None = None
 
     @staticmethod

@@ -12,6 +12,8 @@ from clusterkg.errors import ClusterkgError
 from clusterkg.guard import Guard
 from conftest import GRAPHS, error_of
 
+pytestmark = pytest.mark.backends  # the same tests on every backend (conftest.BACKENDS)
+
 GUARD = Guard(graphs=GRAPHS.values(), max_nesting_depth=50)
 
 

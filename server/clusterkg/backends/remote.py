@@ -47,6 +47,8 @@ RESULTS_ACCEPT = "application/sparql-results+json"
 GRAPH_ACCEPT = "application/n-triples"
 _NONE = "urn:clusterkg:no-graph"     # the dataset when the store holds none of our graphs
 _SYNTAX = re.compile(r"syntax|pars(e|ing)|error at \d+:\d+|expected|unexpected|SP030", re.IGNORECASE)
+#: Virtuoso answers 500 to a query it cannot compile or evaluate: SQLSTATE 37000 (syntax), 42xxx, 22xxx
+_STORE_QUERY_ERROR = re.compile(r"^Virtuoso (37000|42\w{3}|22\w{3}) Error")
 _MESSAGE_MAX = 600
 
 
@@ -107,6 +109,8 @@ class RemoteBackend:
         return tuple(g for g in self.ours if g in held)
 
     def query(self, job: Job) -> Answer:
+        if not job.text.strip():  # Virtuoso would take it for an (empty) update
+            raise ClusterkgError("malformed-query", "Malformed query: the query is empty.")
         default, named = self._dataset(job.default_graphs, job.named_graphs, job.union_default)
         fmt = job.format
         began = time.perf_counter()
@@ -186,7 +190,7 @@ class RemoteBackend:
         if response.status != 200:
             message = _message(response, sock, deadline)
             conn.close()
-            if response.status == 400:
+            if response.status == 400 or _STORE_QUERY_ERROR.match(message):
                 code = "malformed-query" if _SYNTAX.search(message) else "query-error"
                 raise ClusterkgError(code, f"The SPARQL store refused the query: {message}")
             raise self.unavailable(f"it answered HTTP {response.status}: {message}")
