@@ -14,7 +14,7 @@ from flask import Flask
 from . import backends, dataset, web
 from .service import Service
 from .settings import Settings
-from .web import graph_store, http, protocol
+from .web import graph_store, health, http, protocol
 
 
 def _settings_of(config) -> Settings:
@@ -42,5 +42,6 @@ def create_app(config=None) -> Flask:
     http.init_app(app)
     app.register_blueprint(protocol.bp)
     app.register_blueprint(graph_store.bp)
+    app.register_blueprint(health.bp)
     app.wsgi_app = protocol.FastPath(app.wsgi_app, service)
     return app
