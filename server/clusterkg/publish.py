@@ -143,6 +143,7 @@ def publish(nquads_path: Path, gsp_url: str, *, update_url: str | None = None, p
         _drop(store, staged.values())
     counts = {}
     for graph, data in graphs.items():
+        say(f"counting {graph} in the store")
         counts[graph] = store.count(graph)
         expected = sum(1 for _ in ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
         if counts[graph] != expected:
