@@ -40,10 +40,10 @@ def endpoint_settings(tmp_path_factory) -> dict:
 
 #: Where the data lives behind the front door.  A test module marked ``pytestmark =
 #: pytest.mark.backends`` runs every test that builds an app (``make_app``, ``client``) once per
-#: backend: the embedded store, and the remote backend over Oxigraph's server and over Virtuoso,
+#: backend: the embedded store (in memory, and on disk), and the remote backend over Oxigraph's server and over Virtuoso,
 #: each started on 127.0.0.1 with the fixture's N-Quads (``remote_stores``: installed if missing,
 #: else the setup fails; nothing is skipped).  Other modules run on the embedded store only.
-BACKENDS = ("embedded", "oxigraph", "virtuoso")
+BACKENDS = ("embedded", "disk", "oxigraph", "virtuoso")
 
 
 def pytest_configure(config):
@@ -102,6 +102,8 @@ def backend_settings(request, backend_kind) -> dict:
     """The setting that points the app at this test's backend (none for the embedded store)."""
     if backend_kind == "embedded":
         return {}
+    if backend_kind == "disk":
+        return {"backend": "disk"}
     return {"backend": request.getfixturevalue(f"{backend_kind}_store").query_url}
 
 

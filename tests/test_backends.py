@@ -148,3 +148,19 @@ def test_healthz_says_whether_a_query_can_be_answered(make_app):
     assert up.status_code == 200 and up.get_json()["status"] == "ok"
     down = make_app(backend=f"http://127.0.0.1:{free_port()}/sparql").test_client().get("/healthz")
     _unavailable(down)
+
+
+def test_the_disk_store_is_built_once_per_dataset_version(make_service, endpoint_settings, tmp_path):
+    from conftest import FIXTURES
+
+    cache = {"cache_dir": str(tmp_path / "cache")}
+    first = make_service(backend="disk", **cache)
+    store_dir = first.backend.source
+    assert store_dir.is_dir() and store_dir.parent == tmp_path / "cache"
+    built = (store_dir / "clusterkg-ready").stat().st_mtime_ns
+    again = make_service(backend="disk", **cache)
+    assert again.backend.source == store_dir and (store_dir / "clusterkg-ready").stat().st_mtime_ns == built
+    changed = make_service(backend="disk", data_files=(str(FIXTURES / "links.ttl"),), **cache)
+    assert changed.backend.source != store_dir and changed.backend.source.is_dir()
+    assert first.counts() == make_service().counts()  # the same data as the in-memory store
+    assert changed.counts() != first.counts()

@@ -99,9 +99,13 @@ class LocalStore:
 
     @classmethod
     def open(cls, path, graphs, settings=None) -> "LocalStore":
-        """The store of an N-Quads file; ``settings`` adds its row and byte caps."""
-        store = ox.Store()
-        store.load(path=str(Path(path)), format=ox.RdfFormat.N_QUADS)
+        """The store of an N-Quads file, or of an on-disk store's directory (``disk.py``: opened
+        read-only); ``settings`` adds its row and byte caps."""
+        if Path(path).is_dir():
+            store = ox.Store.read_only(str(path))
+        else:
+            store = ox.Store()
+            store.load(path=str(Path(path)), format=ox.RdfFormat.N_QUADS)
         if settings is None:
             return cls(store, graphs)
         return cls(store, graphs, max_result_rows=settings.max_result_rows,
