@@ -164,3 +164,24 @@ def test_the_disk_store_is_built_once_per_dataset_version(make_service, endpoint
     assert changed.backend.source != store_dir and changed.backend.source.is_dir()
     assert first.counts() == make_service().counts()  # the same data as the in-memory store
     assert changed.counts() != first.counts()
+
+
+def test_the_graphs_held_are_those_the_store_has(make_app, endpoint_settings, tmp_path):
+    from clusterkg import dataset
+    from clusterkg.settings import Settings
+    from conftest import GRAPHS
+
+    full = dataset.prepare(Settings.load(**endpoint_settings)).nquads_path
+    partial = tmp_path / "partial.nq"
+    partial.write_bytes(b"".join(line for line in full.read_bytes().splitlines(keepends=True)
+                                 if GRAPHS["inferred"].encode() not in line))
+    store = OxigraphStore(tmp_path / "oxigraph")
+    try:
+        store.load(partial)
+        store.start()
+        client = make_app(backend=store.query_url).test_client()
+        assert set(client.application.extensions["clusterkg"].graphs) == set(GRAPHS.values()) - {GRAPHS["inferred"]}
+        r = client.get("/sparql", query_string={"query": f"ASK FROM <{GRAPHS['inferred']}> {{ ?s ?p ?o }}"})
+        assert r.status_code == 400 and error_of(r)["code"] == "unknown-graph"
+    finally:
+        store.close()

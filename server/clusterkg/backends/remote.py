@@ -103,8 +103,10 @@ class RemoteBackend:
 
     # --- the backend interface ------------------------------------------------------------------
     def held_graphs(self) -> tuple[str, ...]:
-        """Which of our graphs the store holds (asked once, at start)."""
-        rows = self._select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", self.ours, self.ours)
+        """Which of our graphs the store holds (asked once, at start; EXISTS stops at a graph's first triple)."""
+        values = " ".join(f"<{g}>" for g in self.ours)
+        rows = self._select(f"SELECT ?g WHERE {{ VALUES ?g {{ {values} }} FILTER EXISTS {{ GRAPH ?g {{ ?s ?p ?o }} }} }}",
+                            self.ours, self.ours)
         held = {str(row["g"].value) for row in rows if row["g"] is not None}
         return tuple(g for g in self.ours if g in held)
 
