@@ -122,6 +122,8 @@ def _shown(value) -> str:
     """A default as the docs show it, the same on every machine."""
     if isinstance(value, tuple):
         return ", ".join(_shown(v) for v in value) if value else "(empty)"
+    if value == "":
+        return "(empty)"
     if isinstance(value, Path):
         if value == default_cache_dir():
             return "`$XDG_CACHE_HOME/clusterkg`"
