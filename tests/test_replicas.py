@@ -1,4 +1,5 @@
-"""Two read-only `clusterkg serve` replicas behind haproxy (deploy/haproxy.cfg, the very file a
+"""Two read-only `clusterkg serve` replicas (on the embedded store, or in front of one Oxigraph
+server) behind haproxy (deploy/haproxy.cfg, the very file a
 deployment runs), all on 127.0.0.1: requests through the balancer are answered by both, and once
 one replica stops every later request is still answered."""
 from __future__ import annotations
@@ -51,10 +52,12 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait(5)
 
 
-@pytest.fixture
-def replicas(endpoint_settings, tmp_path):
-    """(balancer URL, [replica processes]); everything stops after the test, even on failure."""
+@pytest.fixture(params=["embedded", "oxigraph"])
+def replicas(request, endpoint_settings, tmp_path):
+    """(balancer URL, [replica processes]): each replica on its own embedded store, or all of them in
+    front of one Oxigraph server (``--backend``); everything stops after the test, even on failure."""
     procs: list[subprocess.Popen] = []
+    backend = [] if request.param == "embedded" else ["--backend", request.getfixturevalue("oxigraph_store").query_url]
     env = dict(os.environ)
     for key, value in endpoint_settings.items():
         env["CLUSTERKG_" + key.upper()] = ",".join(value) if isinstance(value, tuple) else str(value)
@@ -65,7 +68,7 @@ def replicas(endpoint_settings, tmp_path):
             log = tmp_path / f"replica{n}.log"
             with open(log, "wb") as out:
                 procs.append(subprocess.Popen([sys.executable, "-m", "clusterkg", "serve", "--port", str(port),
-                                               "--workers", "1"], env=env, stdout=out, stderr=subprocess.STDOUT))
+                                               "--workers", "1", *backend], env=env, stdout=out, stderr=subprocess.STDOUT))
             _wait(f"http://127.0.0.1:{port}/healthz", procs[-1], log)
         lb_env = dict(os.environ, CLUSTERKG_LB_BIND=f"127.0.0.1:{lb_port}",
                       CLUSTERKG_REPLICA1=f"127.0.0.1:{ports[0]}", CLUSTERKG_REPLICA2=f"127.0.0.1:{ports[1]}")
