@@ -123,12 +123,12 @@ def make_app(endpoint_settings, backend_settings):
 
 
 @pytest.fixture
-def make_service(endpoint_settings):
-    """The one service (guard, cache, embedded backend) over the fixture, as the CLI builds it."""
+def make_service(endpoint_settings, backend_settings):
+    """The one service (guard, cache, this test's backend) over the fixture, as the CLI builds it."""
     services = []
 
     def make(**overrides):
-        service = create_service(Settings.load(**{**endpoint_settings, **overrides}))
+        service = create_service(Settings.load(**{**endpoint_settings, **backend_settings, **overrides}))
         services.append(service)
         return service
 
