@@ -40,13 +40,87 @@ def endpoint_settings(tmp_path_factory) -> dict:
     }
 
 
+#: Where the data lives behind the front door.  A test module marked ``pytestmark =
+#: pytest.mark.backends`` runs every test that builds an app (``make_app``, ``client``) once per
+#: backend: the embedded store (in memory, and on disk), and the remote backend over Oxigraph's server and over Virtuoso,
+#: each started on 127.0.0.1 with the fixture's N-Quads (``remote_stores``: installed if missing,
+#: else the setup fails; nothing is skipped).  Other modules run on the embedded store only.
+BACKENDS = ("embedded", "disk", "oxigraph", "virtuoso")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "backends: run this module's app tests on every backend (conftest.BACKENDS)")
+    config.addinivalue_line("markers", "embedded_only(why): a test of the embedded store's own machinery")
+    config.addinivalue_line("markers", "deviates(backend, why): a known deviation of that store; its run is a "
+                                       "strict xfail (reported, and an error once the store behaves)")
+
+
+def pytest_generate_tests(metafunc):
+    marked = metafunc.definition.get_closest_marker("backends")
+    if "backend_kind" in metafunc.fixturenames and marked and not metafunc.definition.get_closest_marker("embedded_only"):
+        deviations = {m.args[0]: m.args[1] for m in metafunc.definition.iter_markers("deviates")}
+        metafunc.parametrize("backend_kind", [
+            pytest.param(kind, marks=pytest.mark.xfail(strict=True, reason=deviations[kind]))
+            if kind in deviations else kind for kind in BACKENDS])
+
+
 @pytest.fixture
-def make_app(endpoint_settings):
-    """create_app over the fixture, with per-test overrides; executors stop after the test."""
+def backend_kind() -> str:
+    return "embedded"
+
+
+def _remote_store(kind, endpoint_settings, tmp_path_factory):
+    from clusterkg import dataset
+    from remote_stores import OxigraphStore, VirtuosoStore
+
+    nquads = dataset.prepare(Settings.load(**endpoint_settings)).nquads_path
+    work = tmp_path_factory.mktemp(kind)
+    # the store's own time limit ends what the client was told timed out: a few seconds of CPU, not minutes
+    store = OxigraphStore(work) if kind == "oxigraph" else VirtuosoStore(work, max_seconds=int(TEST_TIMEOUT * 2))
+    try:
+        if kind == "oxigraph":
+            store.load(nquads)
+            store.start(timeout_s=int(TEST_TIMEOUT * 2))
+        else:
+            store.start()
+            store.load(nquads)
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
+@pytest.fixture(scope="session")
+def oxigraph_store(endpoint_settings, tmp_path_factory):
+    store = _remote_store("oxigraph", endpoint_settings, tmp_path_factory)
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="session")
+def virtuoso_store(endpoint_settings, tmp_path_factory):
+    store = _remote_store("virtuoso", endpoint_settings, tmp_path_factory)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def backend_settings(request, backend_kind) -> dict:
+    """The setting that points the app at this test's backend (none for the embedded store)."""
+    if backend_kind == "embedded":
+        return {}
+    if backend_kind == "disk":
+        return {"backend": "disk"}
+    return {"backend": request.getfixturevalue(f"{backend_kind}_store").query_url}
+
+
+@pytest.fixture
+def make_app(endpoint_settings, backend_settings):
+    """create_app over the fixture (on this test's backend), with per-test overrides; executors stop after the test."""
     apps = []
 
     def make(**overrides):
-        app = create_app({**endpoint_settings, **overrides})
+        app = create_app({**endpoint_settings, **backend_settings, **overrides})
         apps.append(app)
         return app
 
@@ -56,12 +130,12 @@ def make_app(endpoint_settings):
 
 
 @pytest.fixture
-def make_service(endpoint_settings):
-    """The one service (guard, cache, embedded backend) over the fixture, as the CLI builds it."""
+def make_service(endpoint_settings, backend_settings):
+    """The one service (guard, cache, this test's backend) over the fixture, as the CLI builds it."""
     services = []
 
     def make(**overrides):
-        service = create_service(Settings.load(**{**endpoint_settings, **overrides}))
+        service = create_service(Settings.load(**{**endpoint_settings, **backend_settings, **overrides}))
         services.append(service)
         return service
 

@@ -15,6 +15,8 @@ import requests
 
 from conftest import CK, RUNAWAY, TEST_TIMEOUT, error_of
 
+pytestmark = pytest.mark.backends  # the same tests on every backend (conftest.BACKENDS)
+
 COUNT_ALL = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
 
 
@@ -84,6 +86,7 @@ def test_twenty_runaways_at_once_all_get_clear_answers(live_server):
     assert r.status_code == 200 and r.json()["boolean"] is True
 
 
+@pytest.mark.embedded_only("the executors' address-space cap; a remote store has its own memory limits")
 def test_executor_out_of_memory_is_a_clear_400(make_app):
     client = make_app(max_executor_memory_mb=400, query_timeout=10).test_client()
     started = time.monotonic()

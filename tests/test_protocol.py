@@ -11,6 +11,8 @@ import pytest
 
 from conftest import count_of, CK, GRAPHS, error_of
 
+pytestmark = pytest.mark.backends  # the same protocol tests on every backend (conftest.BACKENDS)
+
 CLUSTERS = f"SELECT ?c WHERE {{ ?c a <{CK}InnovationCluster> }} ORDER BY ?c"
 CLUSTER_IRIS = [f"https://w3id.org/clusterkg/id/cluster/{n}" for n in ("changwon", "gumi", "ulsan")]
 SRX = "{http://www.w3.org/2005/sparql-results#}"

@@ -8,6 +8,8 @@ import pytest
 
 from conftest import GRAPHS, error_of
 
+pytestmark = pytest.mark.backends  # the same tests on every backend (conftest.BACKENDS)
+
 
 def sparql_count(client, where: str) -> int:
     r = client.get("/sparql", query_string={"query": f"SELECT (COUNT(*) AS ?n) WHERE {{ {where} }}"})

@@ -13,18 +13,16 @@ from clusterkg.backends.store import ox_format
 from clusterkg.errors import ClusterkgError
 from conftest import CK, GRAPHS, count_of
 
+pytestmark = pytest.mark.backends  # the same tests on every backend (conftest.BACKENDS)
+
 SELECT = f"SELECT ?c WHERE {{ ?c a <{CK}InnovationCluster> }} ORDER BY ?c"
 CONSTRUCT = f"CONSTRUCT {{ ?c a <{CK}InnovationCluster> }} WHERE {{ ?c a <{CK}InnovationCluster> }}"
 
 
-@pytest.fixture(scope="module")
-def service(endpoint_settings):
-    from clusterkg.app import create_service
-    from clusterkg.settings import Settings
-
-    svc = create_service(Settings.load(**endpoint_settings))
-    yield svc
-    svc.close()
+@pytest.fixture
+def service(make_service):
+    """The service over this test's backend (conftest: parametrised over every backend)."""
+    return make_service()
 
 
 def test_every_format_of_the_registry(service):

@@ -14,7 +14,7 @@ from flask import Flask
 from . import backends, dataset, web
 from .service import Service
 from .settings import Settings
-from .web import graph_store, http, pages, protocol, query_page, site
+from .web import graph_store, health, http, pages, protocol, query_page, site
 
 
 def _settings_of(config) -> Settings:
@@ -45,5 +45,6 @@ def create_app(config=None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(site.bp)
     app.register_blueprint(query_page.bp)
+    app.register_blueprint(health.bp)
     app.wsgi_app = protocol.FastPath(app.wsgi_app, service)
     return app

@@ -89,18 +89,21 @@ def _settings(config_file, setting_pairs, **flags) -> Settings:
 @click.option("--host", default=None, help="Address to bind (setting `host`, default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port to bind (setting `port`, default 8000).")
 @click.option("--workers", type=int, default=None, help="gunicorn worker processes (setting `workers`, default 2).")
+@click.option("--backend", default=None, metavar="URL",
+              help="Serve the graphs of this SPARQL 1.1 query endpoint instead of the embedded store (setting `backend`).")
 @settings_options
-def serve(host, port, workers, config_file, setting_pairs):
+def serve(host, port, workers, backend, config_file, setting_pairs):
     """Serve the SPARQL endpoint with gunicorn (the graph is loaded in-process from the shipped files).
 
     \b
     Examples:
       clusterkg serve --port 8080 --workers 4
       clusterkg serve --config prod.toml --setting query_timeout 5
+      clusterkg serve --backend http://127.0.0.1:7878/query
     """
     from . import serve as serving
 
-    serving.run(_settings(config_file, setting_pairs, host=host, port=port, workers=workers))
+    serving.run(_settings(config_file, setting_pairs, host=host, port=port, workers=workers, backend=backend))
 
 
 @main.command()
@@ -262,6 +265,36 @@ def import_csv(csv_file, mapping, output, config_file, setting_pairs):
     click.echo(f"wrote {output} ({fmt.name}): {result.observations} observations from {result.rows} rows, "
                f"{len(result.triples)} triples, {result.gaps} empty cells left out; graph "
                f"<{csv_import.graph_iri(Path(output))}> when served with --data {output}")
+
+
+@main.command()
+@click.option("--to", "gsp_url", required=True, metavar="URL",
+              help="The store's SPARQL 1.1 Graph Store endpoint (Oxigraph: http://HOST:7878/store; "
+                   "Virtuoso: http://HOST:8890/sparql-graph-crud).")
+@click.option("--update", "update_url", default=None, metavar="URL",
+              help="The store's SPARQL Update endpoint: swap the staged graphs in with one MOVE request "
+                   "(Oxigraph: http://HOST:7878/update). Without it each graph is PUT again after staging.")
+@settings_options
+def publish(gsp_url, update_url, config_file, setting_pairs):
+    """Publish every named graph of the dataset (the inferred one and any brought-in ones too) into a
+    SPARQL 1.1 store: staged under temporary names first, so a store that refuses writes gets
+    nothing; PUT replaces each graph, so publishing again never duplicates. Then read back and
+    counted. Serve it with `clusterkg serve --backend QUERY-URL`.
+
+    \b
+    Examples:
+      clusterkg publish --to http://127.0.0.1:7878/store --update http://127.0.0.1:7878/update
+      clusterkg publish --to http://127.0.0.1:8890/sparql-graph-crud
+    """
+    from . import dataset, publish as publishing
+
+    prepared = dataset.prepare(_settings(config_file, setting_pairs))
+    progress = (lambda message: click.echo(message, err=True)) if sys.stderr.isatty() else None
+    result = publishing.publish(prepared.nquads_path, gsp_url, update_url=update_url, progress=progress)
+    for graph, triples in result.graphs.items():
+        click.echo(f"{triples:>8}  {graph}")
+    swap = "one MOVE request" if result.atomic_swap else "PUT per graph"
+    click.echo(f"published {len(result.graphs)} graphs to {gsp_url} in {result.seconds:.2f} s (swap: {swap})")
 
 
 @main.command("settings")

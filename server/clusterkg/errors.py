@@ -50,6 +50,8 @@ CODES: dict[str, tuple[int | None, str]] = {
     "executor-unavailable": (503, "no query executor could be started, or the server is shutting down"),
     "service-timeout": (504, "a SERVICE call to an allowlisted host took longer than service_timeout "
                              "(or the query's time left)"),
+    "backend-unavailable": (503, "the SPARQL store named by the setting backend does not answer, answers errors, "
+                                 "or is not a SPARQL endpoint"),
 }
 
 #: gunicorn's and werkzeug's HTTP errors: status -> our code

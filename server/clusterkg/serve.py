@@ -80,7 +80,10 @@ class Worker(ThreadWorker):
 def _post_worker_init(worker) -> None:
     service = worker.wsgi.extensions.get("clusterkg")
     if service is not None:
-        service.warm()
+        try:
+            service.warm()
+        except errors.ClusterkgError as exc:  # e.g. a remote store down: say so, serve 503s until it is back
+            worker.log.warning("%s", exc.message)
 
 
 class Server(BaseApplication):

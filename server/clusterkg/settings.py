@@ -55,6 +55,7 @@ class Settings:
     port: int = _setting(8000, "Port `clusterkg serve` binds to.")
     workers: int = _setting(2, "gunicorn worker processes (each answers HTTP; queries run in executor processes).")
     threads: int = _setting(16, "Threads per gunicorn worker: how many requests one worker holds at once.")
+    backend: str = _setting("", "Where the graphs live. Empty: the embedded store, in memory in every process. `disk`: the embedded store on disk, bulk-loaded once into cache_dir and opened read-only by every process (for large data). A URL: a SPARQL 1.1 query endpoint holding them (filled by `clusterkg publish`); the guard, time limit and caps still apply here.")
 
     # --- limits (the endpoint is public and read-only) ------------------------------------
     query_timeout: float = _setting(10.0, "Seconds a query may run before it is stopped and the client told so (HTTP 503).")
@@ -127,6 +128,8 @@ def _shown(value) -> str:
     """A default as the docs show it, the same on every machine."""
     if isinstance(value, tuple):
         return ", ".join(_shown(v) for v in value) if value else "(empty)"
+    if value == "":
+        return "(empty)"
     if isinstance(value, Path):
         if value == default_cache_dir():
             return "`$XDG_CACHE_HOME/clusterkg`"

@@ -99,9 +99,13 @@ class LocalStore:
 
     @classmethod
     def open(cls, path, graphs, settings=None) -> "LocalStore":
-        """The store of an N-Quads file; ``settings`` adds its row and byte caps."""
-        store = ox.Store()
-        store.load(path=str(Path(path)), format=ox.RdfFormat.N_QUADS)
+        """The store of an N-Quads file, or of an on-disk store's directory (``disk.py``: opened
+        read-only); ``settings`` adds its row and byte caps."""
+        if Path(path).is_dir():
+            store = ox.Store.read_only(str(path))
+        else:
+            store = ox.Store()
+            store.load(path=str(Path(path)), format=ox.RdfFormat.N_QUADS)
         if settings is None:
             return cls(store, graphs)
         return cls(store, graphs, max_result_rows=settings.max_result_rows,
@@ -193,32 +197,17 @@ class LocalStore:
             text, cut = self._capture(result, _TSV, None if rows is None else rows + 1)  # + the header line
             convert = None if fmt.name == "tsv" else (
                 lambda data: ox.parse_query_results(data, format=_TSV).serialize(format=ox_format(fmt)))
-            body = text if convert is None else convert(text)
-            ends = [m.end() for m in re.finditer(b"\n", text)] or [len(text)]  # the header line, then a row each
-
-            def render(k: int) -> bytes:
-                part = text[:ends[k]]
-                return part if convert is None else convert(part)
-            rows_kept = len(ends) - 1
-        else:
-            if fmt.kind != formats.GRAPH:
-                raise ClusterkgError("unknown-format", f"format {fmt.name} cannot express an RDF graph.")
-            rows = self.max_result_rows
-            triples = list(itertools.islice(result, None if rows is None else rows + 1))
-            cut = "rows" if rows is not None and len(triples) > rows else ""
-            triples = triples[:rows]
-            body = serialize(triples, fmt)
-
-            def render(k: int) -> bytes:
-                return serialize(triples[:k], fmt)
-            rows_kept = len(triples)
-        limit = self.max_response_bytes
+            return lines_answer(text, cut, fmt, 1, convert, rows, self.max_response_bytes)
+        if fmt.kind != formats.GRAPH:
+            raise ClusterkgError("unknown-format", f"format {fmt.name} cannot express an RDF graph.")
+        rows, limit = self.max_result_rows, self.max_response_bytes
+        triples = list(itertools.islice(result, None if rows is None else rows + 1))
+        cut = "rows" if rows is not None and len(triples) > rows else ""
+        triples = triples[:rows]
+        body = serialize(triples, fmt)
         if limit is not None and len(body) > limit:
-            body, cut = _fit(render, rows_kept, limit - _NOTE_RESERVE), "bytes"
-        if not cut:
-            return Answer(fmt.media_type, body)
-        truncation = f"rows={self.max_result_rows}" if cut == "rows" else f"bytes={limit}"
-        return Answer(fmt.media_type, _note(body, fmt, truncation), True, truncation)
+            body, cut = _fit(lambda k: serialize(triples[:k], fmt), len(triples), limit - _NOTE_RESERVE), "bytes"
+        return capped_answer(body, cut, fmt, rows, limit)
 
     def _capture(self, result, fmt, max_lines):
         byte_cap = None if self.max_response_bytes is None else self.max_response_bytes + 1
@@ -237,6 +226,29 @@ class LocalStore:
 def _engine_error(exc: Exception) -> ClusterkgError:
     """The client's error for an engine error: the federation proxy's own, where it quotes one."""
     return federation.error_in(str(exc)) or ClusterkgError("query-error", f"The query could not be evaluated: {exc}")
+
+
+def lines_answer(text: bytes, cut: str, fmt: formats.Format, header_lines: int, convert, max_rows, limit) -> Answer:
+    """The answer of a result kept as whole lines (TSV with its header line, or N-Triples), one row
+    each, in ``fmt`` (``convert`` turns lines into it; None: they are it already), cut to ``limit``
+    bytes at a row and noted.  ``cut`` says which cap already cut the lines ("rows", "bytes" or "")."""
+    body = text if convert is None else convert(text)
+    if limit is not None and len(body) > limit:
+        ends = [0] + [m.end() for m in re.finditer(b"\n", text)]
+
+        def render(k: int) -> bytes:
+            part = text[:ends[header_lines + k]]
+            return part if convert is None else convert(part)
+        body, cut = _fit(render, len(ends) - 1 - header_lines, limit - _NOTE_RESERVE), "bytes"
+    return capped_answer(body, cut, fmt, max_rows, limit)
+
+
+def capped_answer(body: bytes, cut: str, fmt: formats.Format, max_rows, limit) -> Answer:
+    """``body`` as the answer; if a cap cut it, with the X-Clusterkg-Truncated value and the note."""
+    if not cut:
+        return Answer(fmt.media_type, body)
+    truncation = f"rows={max_rows}" if cut == "rows" else f"bytes={limit}"
+    return Answer(fmt.media_type, _note(body, fmt, truncation), True, truncation)
 
 
 def _fit(render, rows: int, limit: int) -> bytes:
