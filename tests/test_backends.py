@@ -171,7 +171,8 @@ def test_the_graphs_held_are_those_the_store_has(make_app, endpoint_settings, tm
     from clusterkg.settings import Settings
     from conftest import GRAPHS
 
-    full = dataset.prepare(Settings.load(**endpoint_settings)).nquads_path
+    prepared = dataset.prepare(Settings.load(**endpoint_settings))
+    full = prepared.nquads_path
     partial = tmp_path / "partial.nq"
     partial.write_bytes(b"".join(line for line in full.read_bytes().splitlines(keepends=True)
                                  if GRAPHS["inferred"].encode() not in line))
@@ -180,7 +181,7 @@ def test_the_graphs_held_are_those_the_store_has(make_app, endpoint_settings, tm
         store.load(partial)
         store.start()
         client = make_app(backend=store.query_url).test_client()
-        assert set(client.application.extensions["clusterkg"].graphs) == set(GRAPHS.values()) - {GRAPHS["inferred"]}
+        assert set(client.application.extensions["clusterkg"].graphs) == set(prepared.graphs) - {GRAPHS["inferred"]}
         r = client.get("/sparql", query_string={"query": f"ASK FROM <{GRAPHS['inferred']}> {{ ?s ?p ?o }}"})
         assert r.status_code == 400 and error_of(r)["code"] == "unknown-graph"
     finally:

@@ -238,7 +238,7 @@ class RemoteBackend:
             triples = self._parse(body, response, lambda: ox.parse(body, format=ox.RdfFormat.N_TRIPLES), timeout)
             text, cut = _capture((f"{t} .\n" for t in triples), rows, byte_cap)
             convert = None if fmt.name == "ntriples" else (
-                lambda data: serialize(ox.parse(data, format=ox.RdfFormat.N_TRIPLES), fmt, data))
+                lambda data: serialize(ox.parse(data, format=ox.RdfFormat.N_TRIPLES), fmt))
             return lines_answer(text, cut, fmt, 0, convert, rows, byte_cap)
         try:
             result = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
