@@ -51,3 +51,11 @@ def test_a_browser_gets_errors_as_a_page(client):
                    headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
     assert r.status_code == 400 and r.mimetype == "text/html"
     assert b"malformed-query" in r.data and b"Traceback" not in r.data
+
+
+def test_a_browser_at_the_endpoint_is_sent_to_the_query_page(client):
+    r = client.get("/sparql", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert r.status_code == 303 and r.headers["Location"].endswith("/query")
+    # a data client still gets the service description
+    r = client.get("/sparql", headers={"Accept": "text/turtle"})
+    assert r.status_code == 200 and r.mimetype == "text/turtle"

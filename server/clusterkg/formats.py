@@ -114,7 +114,7 @@ def by_name(name: str | None, kind: str) -> Format:
                          + ", ".join(f.name for f in BY_KIND[kind]) + ".")
 
 
-def _parse_accept(header: str) -> list[tuple[str, str, float, int]]:
+def parse_accept(header: str) -> list[tuple[str, str, float, int]]:
     ranges = []
     for index, part in enumerate(header.split(",")):
         fields = part.split(";")
@@ -144,7 +144,7 @@ def negotiate(accept: str | None, kind: str) -> Format | None:
     """
     if not accept or not accept.strip():
         return DEFAULT[kind]
-    ranges = _parse_accept(accept)
+    ranges = parse_accept(accept)
     best, best_key = None, None
     for rank, fmt in enumerate(BY_KIND[kind]):
         match = None  # (specificity, -index, q)

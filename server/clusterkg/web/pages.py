@@ -88,7 +88,7 @@ def representation(suffix: str | None, extra: tuple[str, ...] = ()) -> str:
     accept = request.headers.get("Accept", "")
     if not accept.strip():
         return "turtle"
-    ranges = formats._parse_accept(accept)
+    ranges = formats.parse_accept(accept)
     html_spec, html_q = max(_q_of(ranges, "text/html"), _q_of(ranges, "application/xhtml+xml"))
     fmt = formats.negotiate(accept, formats.GRAPH)
     data_q = max((_q_of(ranges, m)[1] for m in fmt.accept), default=0.0) if fmt else 0.0

@@ -2,7 +2,8 @@
 
 GET ``?query=``, POST form-encoded ``query=`` and POST ``application/sparql-query`` run a query;
 ``default-graph-uri`` / ``named-graph-uri`` set its dataset; ``format`` (or ``Accept``) picks the
-response format.  GET with no ``query`` answers the service description.  Every update, by any
+response format.  GET with no ``query`` answers the service description (a browser asking for
+HTML is sent to the query page, /query).  Every update, by any
 channel (``update=``, ``application/sparql-update``, an update in ``query=``), is refused with 403.
 Parameters are decoded strictly: broken percent-encoding or invalid UTF-8 is a 400, never a guess.
 """
@@ -14,7 +15,7 @@ import time
 from functools import lru_cache
 from urllib.parse import unquote_to_bytes
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, redirect, request
 
 from .. import errors, formats
 from ..errors import ClusterkgError
@@ -160,6 +161,8 @@ def sparql():
         if request.method == "POST":
             raise bad_request("No query: send query=… (form) or the query as an application/sparql-query body.",
                               "missing-query")
+        if "format" not in params and errors.wants_html(request.headers.get("Accept")):
+            return redirect("/query", code=303)  # a person in a browser: the query page
         fmt = formats.choose(first(params, "format"), request.headers.get("Accept"), formats.GRAPH)
         return service_description.response(service, fmt)
     answer = execute(service, params, request.headers.get("Accept"), started)
