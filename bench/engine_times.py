@@ -29,7 +29,6 @@ def main(argv=None) -> None:
                     help="also time pyoxigraph alone (query + serialize, no caps): what the caps cost")
     args = ap.parse_args(argv)
 
-    import pyoxigraph as ox
 
     from clusterkg import formats
     from clusterkg.backends.store import LocalStore, ox_format

@@ -12,53 +12,8 @@ from pathlib import Path
 
 from servers import HOST, Server, ServerError, free_port
 
-_INI = """\
-[Database]
-DatabaseFile       = {dir}/virtuoso.db
-ErrorLogFile       = {dir}/virtuoso.log
-LockFile           = {dir}/virtuoso.lck
-TransactionFile    = {dir}/virtuoso.trx
-xa_persistent_file = {dir}/virtuoso.pxa
-ErrorLogLevel      = 7
-FileExtend         = 200
-MaxCheckpointRemap = 2000
-Striping           = 0
-TempStorage        = TempDatabase
-
-[TempDatabase]
-DatabaseFile       = {dir}/virtuoso-temp.db
-TransactionFile    = {dir}/virtuoso-temp.trx
-MaxCheckpointRemap = 2000
-Striping           = 0
-
-[Parameters]
-ServerPort           = {host}:{sql_port}
-DisableUnixSocket    = 1
-MaxClientConnections = 10
-CheckpointInterval   = 0
-CaseMode             = 2
-DirsAllowed          = ., {dir}
-NumberOfBuffers      = 10000
-MaxDirtyBuffers      = 6000
-MaxQueryMem          = 500M
-ThreadsPerQuery      = 2
-
-[HTTPServer]
-ServerPort           = {host}:{http_port}
-ServerRoot           = /var/lib/virtuoso-opensource-7/vsp
-MaxClientConnections = 16
-ServerThreads        = 16
-MaxKeepAlives        = 16
-KeepAliveTimeout     = 10
-EnabledDavVSP        = 0
-Charset              = UTF-8
-EnabledGzipContent   = 0
-
-[SPARQL]
-ResultSetMaxRows           = 10000
-MaxQueryExecutionTime      = 60
-DefaultQuery               = ASK {{}}
-"""
+#: the same Virtuoso configuration the tests use
+_INI = Path(__file__).resolve().parents[1] / "deploy" / "virtuoso" / "virtuoso.ini.template"
 
 
 class VirtuosoServer(Server):
@@ -69,7 +24,8 @@ class VirtuosoServer(Server):
         work.mkdir(parents=True)
         self.isql, self.work, self.sql_port = isql, work, free_port()
         port = free_port()
-        (work / "virtuoso.ini").write_text(_INI.format(dir=work, host=HOST, sql_port=self.sql_port, http_port=port))
+        (work / "virtuoso.ini").write_text(_INI.read_text().format(dir=work, host=HOST, sql_port=self.sql_port,
+                                                                   http_port=port, max_rows=10000, max_seconds=60))
         shutil.copy(nquads, work / "dataset.nq")
         super().__init__(name="virtuoso", label="Virtuoso (virtuoso-opensource 7)",
                          argv=[virtuoso_t, "-f", "-c", str(work / "virtuoso.ini")], log_dir=log_dir,

@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
-import requests
 
 from clusterkg.app import create_app, create_service
 from clusterkg.settings import Settings
+from processes import stop, wait_until_answers
 
 FIXTURES = Path(__file__).parent / "fixtures" / "endpoint"
 BASE = "https://w3id.org/clusterkg/"
@@ -170,24 +170,10 @@ def serve(settings: dict, log_dir: Path):
                                 env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(url + "/sparql", params={"query": "ASK {}"}, timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("live server did not start:\n" + log_path.read_text())
-            time.sleep(0.05)
+        wait_until_answers(url + "/sparql", proc, log_path, params={"query": "ASK {}"})
         yield url
-    finally:  # SIGTERM: gunicorn stops its workers, whose executors and forkservers end with them
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+    finally:
+        stop(proc)
 
 
 @pytest.fixture(scope="session")

@@ -46,15 +46,7 @@ def _wait_http(url: str, proc: subprocess.Popen, log: Path, seconds: float = 60.
     raise StoreError(f"{url}: no answer within {seconds:g} s:\n{log.read_text(errors='replace')[-2000:]}")
 
 
-def _stop(proc: subprocess.Popen | None) -> None:
-    if proc is None or proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
+from processes import stop as _stop  # noqa: E402  (one way to stop a process, for every test module)
 
 
 class OxigraphStore:
@@ -129,53 +121,8 @@ class OxigraphStore:
         self.stop()
 
 
-_VIRTUOSO_INI = """\
-[Database]
-DatabaseFile       = {dir}/virtuoso.db
-ErrorLogFile       = {dir}/virtuoso.log
-LockFile           = {dir}/virtuoso.lck
-TransactionFile    = {dir}/virtuoso.trx
-xa_persistent_file = {dir}/virtuoso.pxa
-ErrorLogLevel      = 7
-FileExtend         = 200
-MaxCheckpointRemap = 2000
-Striping           = 0
-TempStorage        = TempDatabase
-
-[TempDatabase]
-DatabaseFile       = {dir}/virtuoso-temp.db
-TransactionFile    = {dir}/virtuoso-temp.trx
-MaxCheckpointRemap = 2000
-Striping           = 0
-
-[Parameters]
-ServerPort           = {host}:{sql_port}
-DisableUnixSocket    = 1
-MaxClientConnections = 10
-CheckpointInterval   = 0
-CaseMode             = 2
-DirsAllowed          = ., {dir}
-NumberOfBuffers      = 10000
-MaxDirtyBuffers      = 6000
-MaxQueryMem          = 500M
-ThreadsPerQuery      = 2
-
-[HTTPServer]
-ServerPort           = {host}:{http_port}
-ServerRoot           = /var/lib/virtuoso-opensource-7/vsp
-MaxClientConnections = 16
-ServerThreads        = 16
-MaxKeepAlives        = 16
-KeepAliveTimeout     = 10
-EnabledDavVSP        = 0
-Charset              = UTF-8
-EnabledGzipContent   = 0
-
-[SPARQL]
-ResultSetMaxRows           = 100000
-MaxQueryExecutionTime      = {max_seconds}
-DefaultQuery               = ASK {{}}
-"""
+#: one Virtuoso configuration for the tests and the benchmark
+VIRTUOSO_INI = Path(__file__).resolve().parents[1] / "deploy" / "virtuoso" / "virtuoso.ini.template"
 
 
 class VirtuosoStore:
@@ -191,8 +138,9 @@ class VirtuosoStore:
         self.work.mkdir(parents=True)
         self.virtuoso_t, self.isql = self._binaries()
         self.sql_port, self.port = free_port(), free_port()
-        (self.work / "virtuoso.ini").write_text(_VIRTUOSO_INI.format(
-            dir=self.work, host=HOST, sql_port=self.sql_port, http_port=self.port, max_seconds=max_seconds))
+        (self.work / "virtuoso.ini").write_text(VIRTUOSO_INI.read_text().format(
+            dir=self.work, host=HOST, sql_port=self.sql_port, http_port=self.port, max_rows=100000,
+            max_seconds=max_seconds))
         self.proc: subprocess.Popen | None = None
 
     @staticmethod

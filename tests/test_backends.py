@@ -4,7 +4,6 @@ friends, parametrised in conftest.)"""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading

@@ -12,7 +12,6 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from importlib import resources
 
-import pyoxigraph as ox
 import pytest
 
 from clusterkg import dataset

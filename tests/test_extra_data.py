@@ -5,7 +5,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -20,6 +19,7 @@ from clusterkg.errors import ClusterkgError, InputError
 from clusterkg.settings import Settings
 
 from conftest import free_port
+from processes import stop, wait_until_answers
 
 EXTRA = "https://w3id.org/clusterkg/graph/extra/"
 EX = "https://example.org/"
@@ -181,25 +181,11 @@ def test_live_server_answers_over_a_data_graph_and_describes_it(endpoint_setting
                                 stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/sparql"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(url, params={"query": "ASK {}"}, timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("server did not start:\n" + log.read_text())
-            time.sleep(0.1)
+        wait_until_answers(url, proc, log, params={"query": "ASK {}"})
         answer = requests.get(url, params={"query": f"SELECT ?s ?o WHERE {{ GRAPH <{EXTRA}live> {{ ?s <{EX}p> ?o }} }}"},
                               headers={"Accept": "application/sparql-results+json"}, timeout=30).json()
         assert sorted(b["o"]["value"] for b in answer["results"]["bindings"]) == sorted(t.object.value for t in TRIPLES)
         sd = requests.get(url, headers={"Accept": "text/turtle"}, timeout=30)
         assert sd.status_code == 200 and f"<{EXTRA}live>" in sd.text
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop(proc)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import multiprocessing
 import socket
 
-import pyoxigraph as ox
 import pytest
 
 from clusterkg.errors import ClusterkgError

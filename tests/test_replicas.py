@@ -42,14 +42,7 @@ def _wait(url: str, proc: subprocess.Popen, log: Path, seconds: float = 60.0) ->
         time.sleep(0.1)
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+from processes import stop as _stop  # noqa: E402
 
 
 @pytest.fixture(params=["embedded", "oxigraph"])
