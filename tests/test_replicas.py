@@ -29,20 +29,8 @@ def _haproxy() -> str:
     return found
 
 
-def _wait(url: str, proc: subprocess.Popen, log: Path, seconds: float = 60.0) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            if requests.get(url, timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            pytest.fail(f"{url} did not come up:\n{log.read_text(errors='replace')[-3000:]}")
-        time.sleep(0.1)
-
-
 from processes import stop as _stop  # noqa: E402
+from processes import wait_until_answers as _wait  # noqa: E402
 
 
 @pytest.fixture(params=["embedded", "oxigraph"])

@@ -223,12 +223,14 @@ class RemoteBackend:
         """Iterate what ``parse()`` yields from ``body``, turning a stall or a broken answer into errors."""
         try:
             yield from parse()
-        except _Deadline:
-            raise _timeout(timeout) from None
-        except (SyntaxError, ValueError, OSError) as exc:
-            if body.timed_out:
-                raise _timeout(timeout) from None
-            raise self.unavailable(f"its answer could not be read ({exc})") from None
+        except (_Deadline, SyntaxError, ValueError, OSError) as exc:
+            raise self._unreadable(body, timeout, exc) from None
+
+    def _unreadable(self, body: _Body, timeout: float, exc: Exception) -> ClusterkgError:
+        """A stall past the deadline is the time limit; anything else, a store we cannot read."""
+        if isinstance(exc, _Deadline) or body.timed_out:
+            return _timeout(timeout)
+        return self.unavailable(f"its answer could not be read ({exc})")
 
     # --- shaping the answer (the embedded store's caps) -------------------------------------------
     def _shape(self, response, body: _Body, fmt: formats.Format, timeout: float) -> Answer:
@@ -242,12 +244,8 @@ class RemoteBackend:
             return lines_answer(text, cut, fmt, 0, convert, rows, byte_cap)
         try:
             result = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
-        except _Deadline:
-            raise _timeout(timeout) from None
-        except (SyntaxError, ValueError, OSError) as exc:
-            if body.timed_out:
-                raise _timeout(timeout) from None
-            raise self.unavailable(f"its answer could not be read ({exc})") from None
+        except (_Deadline, SyntaxError, ValueError, OSError) as exc:
+            raise self._unreadable(body, timeout, exc) from None
         if isinstance(result, ox.QueryBoolean):
             if fmt.kind != formats.RESULTS:
                 fmt = formats.DEFAULT[formats.RESULTS]
