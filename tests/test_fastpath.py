@@ -9,14 +9,17 @@ from werkzeug.test import Client
 from clusterkg.web.protocol import FastPath
 from conftest import CK
 
+#: every triple without a blank node
+NAMED = "SELECT * WHERE { ?s ?p ?o FILTER(!isBlank(?s) && !isBlank(?o)) }"
+
 REQUESTS = [
     ({"query": f"SELECT ?c WHERE {{ ?c a <{CK}InnovationCluster> }} ORDER BY ?c"}, {}),
-    ({"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 5", "format": "csv"}, {}),
-    ({"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 5"}, {"Accept": "application/sparql-results+xml"}),
+    ({"query": NAMED + " ORDER BY ?s ?p ?o LIMIT 5", "format": "csv"}, {}),
+    ({"query": NAMED + " ORDER BY ?s ?p ?o LIMIT 5"}, {"Accept": "application/sparql-results+xml"}),
     ({"query": "ASK { ?s ?p ?o }"}, {"Accept": "text/tab-separated-values"}),
     ({"query": f"CONSTRUCT WHERE {{ ?c a <{CK}InnovationCluster> }}"}, {"Accept": "text/turtle"}),
-    ({"query": "CONSTRUCT WHERE { ?s ?p ?o }", "format": "jsonld"}, {}),
-    ({"query": "SELECT * WHERE { ?s ?p ?o }"}, {}),                                   # over the row cap
+    ({"query": "CONSTRUCT { ?s ?p ?o } WHERE " + NAMED[15:] + " ORDER BY ?s ?p ?o", "format": "jsonld"}, {}),
+    ({"query": NAMED + " ORDER BY ?s ?p ?o"}, {}),                                  # over the row cap
     ({"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 1",
       "default-graph-uri": "https://w3id.org/clusterkg/graph/data"}, {}),
     ({"query": "SELECT * WHERE {"}, {}),                                               # 400 malformed
@@ -29,6 +32,10 @@ REQUESTS = [
     ({"query": "SELECT * FROM <http://example.org/g> WHERE { ?s ?p ?o }"}, {}),        # 400 unknown-graph
 ]
 
+
+# every query orders its rows and leaves blank nodes out: the first run of a query is in an
+# executor, the second (placement) in the worker's own store, and between processes pyoxigraph's
+# order of unordered results and its blank node labels differ
 
 @pytest.fixture
 def both(make_app):
