@@ -16,7 +16,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 
 from .. import errors, formats
 from ..errors import ClusterkgError
-from ..namespaces import BASE, GRAPH_ONTOLOGY, GRAPHS
+from ..namespaces import BASE, GRAPH_INFERRED, GRAPH_ONTOLOGY, GRAPHS
 from . import cluster_page, current_service, http, i18n, lookup, ontology_page, protocol
 
 bp = Blueprint("pages", __name__, template_folder="templates", static_folder="static",
@@ -196,7 +196,7 @@ def _resource_context(iri: str, rows: list[dict], lang: str) -> dict:
     out, incoming, types = [], [], []
     for row in rows:
         item = {"p": lookup.node(row["p"], names, lang), "v": lookup.node(row["v"], names, lang),
-                "inferred": row["g"]["value"].endswith("/graph/inferred")}
+                "inferred": row["g"]["value"] == GRAPH_INFERRED}
         if row["dir"]["value"] == "in":
             incoming.append(item)
         elif row["p"]["value"] == "http://www.w3.org/1999/02/22-rdf-syntax-ns#type":
