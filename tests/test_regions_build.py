@@ -113,3 +113,72 @@ def test_rows_the_package_repeats_or_leaves_empty_become_no_observation():
     assert observations == {build.PREFIXES["observation"] + "kostat-99010-2010-grdp"}
     assert report.duplicate_keys == [("regional-grdp", 2015, 99010, [6.0, 7.0])]
     assert report.null_keys == [("regional-grdp", 2020, 99010)]
+
+
+# --- the 법정동 codes: the official table addresskr 0.1.10 ships, read here with its own reader ---------
+
+LEGAL_TABLE = Path(next(iter(importlib.util.find_spec("addresskr").submodule_search_locations))) / "KIKcd_B.20260301.xlsx"
+
+
+@pytest.fixture(scope="module")
+def legal_table():
+    """{10-digit code: (시도명, 시군구명, 생성일자)} of the table (sheet 1 of the .xlsx, stdlib only)."""
+    import re
+    import xml.etree.ElementTree as ET
+    import zipfile
+    m = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    with zipfile.ZipFile(LEGAL_TABLE) as z:
+        strings = ["".join(t.text or "" for t in si.iter(m + "t")) for si in ET.fromstring(z.read("xl/sharedStrings.xml"))]
+        sheet = ET.fromstring(z.read("xl/worksheets/sheet1.xml"))
+    rows = []
+    for row in sheet.iter(m + "row"):
+        cells = {}
+        for c in row.iter(m + "c"):
+            v = c.find(m + "v")
+            if v is not None:
+                cells[re.match("[A-Z]+", c.get("r")).group()] = strings[int(v.text)] if c.get("t") == "s" else v.text
+        rows.append(cells)
+    assert [rows[0][k] for k in "ABCDEFG"] == ["법정동코드", "시도명", "시군구명", "읍면동명", "동리명", "생성일자", "말소일자"]
+    return {r["A"]: (r.get("B", ""), r.get("C", ""), r.get("F", "")) for r in rows[1:]}
+
+
+def test_every_legal_code_of_a_region_is_the_tables_with_its_name_and_creation_year(graph, legal_table):
+    found = list(graph.query(Q + """PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+        SELECT ?n ?from ?label WHERE { ?r ck:beopjeongdongCode ?c ; rdfs:label ?label . FILTER (LANG(?label) = "ko")
+          ?c skos:notation ?n ; skos:inScheme <https://w3id.org/clusterkg/id/scheme/beopjeongdong> .
+          OPTIONAL { ?c ck:validFrom ?from } }"""))
+    assert len(found) > 250
+    for s in found:
+        code = s["n"].value
+        assert s["n"].datatype.value == "https://w3id.org/clusterkg/ontology#BeopjeongdongCode"
+        province, name, created = legal_table[code.ljust(10, "0")]
+        # the region's own Korean name (the package's) is the table's si-gun-gu name, spaces aside
+        if name:
+            assert s["label"].value.replace(" ", "").endswith(name.replace(" ", "")), (code, s["label"].value, name)
+        expected = created[:4] if created > "19880423" else None
+        if code not in ("51", "51130", "52", "52130"):   # links.ttl states theirs (the same years, checked below)
+            assert (s["from"].value if s["from"] else None) == expected, code
+
+
+def test_the_table_agrees_with_every_legal_code_of_places(legal_table):
+    """PLACES.md's 법정동 codes (data/links.ttl) against the table: the codes still in force are in it,
+    with the dates of the changes; the replaced ones are not; and each links to its place's region."""
+    graph_with_places = ox.Store()
+    for path in (SHIPPED, build.LINKS, build.LINKS.parent / "regions" / "cluster-regions.ttl"):
+        graph_with_places.load(path=path, format=ox.RdfFormat.TURTLE)
+    rows = list(graph_with_places.query(Q + """SELECT ?n ?from ?until ?region ?built WHERE {
+        ?place ck:hasRegionCode ?c ; ck:statisticalRegion ?region . ?c skos:inScheme <https://w3id.org/clusterkg/id/scheme/beopjeongdong> ; skos:notation ?n .
+        OPTIONAL { ?c ck:validFrom ?from } OPTIONAL { ?c ck:validUntil ?until } OPTIONAL { ?built ck:beopjeongdongCode ?c } }"""))
+    assert len(rows) == 17
+    for s in rows:
+        code = s["n"].value
+        entry = legal_table.get(code.ljust(10, "0"))
+        if s["until"] is not None:          # 42, 42130, 45, 45130: replaced, so not in a table of codes in force
+            assert entry is None and s["built"] is None, code
+            continue
+        assert entry is not None, code
+        if s["from"] is not None:           # links.ttl: 51, 51130 from 2023; 52, 52130 from 2024
+            assert entry[2][:4] == s["from"].value, (code, entry)
+        if code[:2] in ("51", "52"):        # PLACES.md: Gangwon recoded in 2023, Jeonbuk on 2024-01-18
+            assert entry[2] == {"51": "20230611", "52": "20240118"}[code[:2]], (code, entry)
+        assert s["built"] is not None and s["built"].value == s["region"].value, code
