@@ -150,7 +150,7 @@ def test_the_regions_csv_is_one_row_per_region_period_and_indicator(store):
 
     from clusterkg.cli import main
 
-    result = CliRunner().invoke(main, ["export", "--format", "regions-csv"], catch_exceptions=False)
+    result = CliRunner().invoke(main, ["export", "--format", "csv", "--table", "regions"], catch_exceptions=False)
     assert result.exit_code == 0
     table = list(csv.DictReader(io.StringIO(result.stdout)))
     assert len(table) == count(store, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {REGIONS} {{ ?o a qb:Observation }} }}")
