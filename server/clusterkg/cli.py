@@ -131,9 +131,8 @@ def validate(files, config_file, setting_pairs):
 @click.option("--format", "fmt", required=True, type=click.Choice(EXPORT_FORMATS),
               help="RDF format of the dump, or csv for a tidy table (--table).")
 @click.option("--table", type=click.Choice(list(EXPORT_TABLES)), default=None,
-              help="With --format csv: figures (one row per figure of the article, every column to recompute a "
-                   "comparison) or regions (the regional statistics, one row per region, period and indicator, "
-                   "with the cluster where there is one). Default: figures.")
+              help="With --format csv, the table: " + "; ".join(f"{name}: {what}" for name, (_, _, what)
+                                                                 in EXPORT_TABLES.items()) + ". Default: figures.")
 @click.option("--inferred", is_flag=True, help="Include the OWL-RL closure (graph …/graph/inferred).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-",
               help="File to write (default: standard output).")

@@ -34,14 +34,20 @@ REGION_COLUMNS = (
     "kostat_code", "region", "region_ko", "region_en", "level", "province_code", "province_ko", "province_en",
     "period", "indicator", "indicator_label", "value", "unit", "unit_label", "cluster", "cluster_label", "dataset",
 )
-#: the tidy tables `--format csv` writes (`--table`): name -> (query of queries/, its columns)
-TABLES = {"figures": ("figures", FIGURE_COLUMNS), "regions": ("regions-table", REGION_COLUMNS)}
+#: the tidy tables (`export --format csv --table NAME`, /downloads/NAME.csv): name -> (query of
+#: queries/, its columns, what a row is)
+TABLES = {
+    "figures": ("figures", FIGURE_COLUMNS, "every figure of the article, one row each, with every column needed "
+                "to recompute a comparison"),
+    "regions": ("regions-table", REGION_COLUMNS, "the regional statistics, one row per region, period and "
+                "indicator, with the cluster where there is one"),
+}
 
 
 def export(prepared: Prepared, fmt: str, out: IO[bytes], *, inferred: bool = False, table: str = "figures") -> None:
     """Write the dataset (or, for ``csv``, the table ``table`` of TABLES) to the binary stream ``out``."""
     if fmt == "csv":
-        query, columns = TABLES[table]
+        query, columns, _ = TABLES[table]
         out.write(table_csv(open_store(prepared), query, columns).encode("utf-8"))
         return
     rdf = formats.by_name(fmt, formats.GRAPH)  # an unknown name is a ClusterkgError naming the choices
