@@ -100,6 +100,12 @@ def test_unknown_export_format_exits_2(run):
     assert "yaml" in result.stderr
 
 
+def test_a_table_goes_with_csv_only(run):
+    result = CliRunner().invoke(main, ["export", "--format", "turtle", "--table", "regions"])
+    assert result.exit_code == 2
+    assert "--table goes with --format csv" in result.stderr
+
+
 def test_query_runs_locally(run):
     result = run("query", "ASK { <https://w3id.org/clusterkg/id/cluster/wonju> ?p ?o }", "--format", "json")
     assert result.exit_code == 0

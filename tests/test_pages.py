@@ -232,6 +232,23 @@ def test_downloads_without_inferred_hold_no_inferred_triple(web):
     assert all(t in everything for t in inferred)
 
 
+def test_the_csv_downloads_are_the_tables_of_clusterkg_export(web):
+    import csv
+    import io
+
+    from click.testing import CliRunner
+
+    from clusterkg.cli import main
+
+    for table in ("figures", "regions"):
+        exported = CliRunner().invoke(main, ["export", "--format", "csv", "--table", table], catch_exceptions=False)
+        downloaded = web.get(f"/downloads/{table}.csv")
+        assert downloaded.status_code == 200 and downloaded.headers["Content-Type"].startswith("text/csv")
+        rows = list(csv.reader(io.StringIO(downloaded.get_data(as_text=True))))
+        assert len(rows) > 10
+        assert rows == list(csv.reader(io.StringIO(exported.stdout)))
+
+
 # --- bad input -----------------------------------------------------------------------------------
 @pytest.mark.parametrize("path,status", [
     ("/id/cluster/no-such-cluster", 404), ("/id/../../etc/passwd", 404), ("/id/cluster/%2e%2e/%2e%2e/x", 404),

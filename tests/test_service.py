@@ -11,7 +11,8 @@ from clusterkg import formats
 from clusterkg.backends import Answer
 from clusterkg.backends.store import ox_format
 from clusterkg.errors import ClusterkgError
-from conftest import CK, GRAPHS, count_of
+from clusterkg.namespaces import PREFIXES
+from conftest import BASE, CK, GRAPHS, count_of
 
 pytestmark = pytest.mark.backends  # the same tests on every backend (conftest.BACKENDS)
 
@@ -81,6 +82,25 @@ def test_the_guard_is_part_of_the_call(service, query, code):
 def test_relative_iris_resolve_against_the_documented_base(service):
     body = service.answer("CONSTRUCT { <s> <p> 1 } WHERE {}", format="ntriples").body
     assert body.strip() == b'<https://w3id.org/clusterkg/s> <https://w3id.org/clusterkg/p> "1"^^<http://www.w3.org/2001/XMLSchema#integer> .'
+
+
+def test_turtle_and_trig_declare_just_the_prefixes_their_iris_use(service):
+    """Graph answers declare the prefixes of the one table whose namespaces they use, and no other."""
+    resource = f"<{BASE}id/cluster/changwon>"
+    query = f"CONSTRUCT {{ {resource} ?p ?o }} WHERE {{ {resource} ?p ?o }}"
+    iris = {str(term.value) for triple in ox.parse(service.answer(query, format="ntriples").body,
+                                                    format=ox.RdfFormat.N_TRIPLES)
+            for term in (*triple, getattr(triple.object, "datatype", None)) if isinstance(term, ox.NamedNode)}
+    for name in ("turtle", "trig"):
+        body = service.answer(query, format=name).body.decode()
+        declared = dict(line.split()[1:3] for line in body.splitlines() if line.startswith("@prefix"))
+        assert {"cluster:", "ck:"} <= set(declared)
+        assert "observation:" not in declared and "void:" not in declared
+        for prefix, namespace in declared.items():
+            assert PREFIXES[prefix[:-1]] == namespace[1:-1]
+            assert any(iri.startswith(namespace[1:-1]) for iri in iris), f"{prefix} declared, not used"
+        statements = "\n".join(line for line in body.splitlines() if not line.startswith("@prefix"))
+        assert f"<{BASE}id/cluster/" not in statements and "cluster:changwon" in statements
 
 
 def test_caps_from_the_settings(make_service):

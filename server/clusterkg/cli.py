@@ -16,6 +16,7 @@ import click
 from . import formats
 from .errors import ClusterkgError
 from .export import FORMATS as EXPORT_FORMATS
+from .export import TABLES as EXPORT_TABLES
 from .settings import Settings
 
 EXIT_OK, EXIT_NOT_CONFORMANT, EXIT_ERROR = 0, 1, 2
@@ -128,13 +129,15 @@ def validate(files, config_file, setting_pairs):
 
 @main.command()
 @click.option("--format", "fmt", required=True, type=click.Choice(EXPORT_FORMATS),
-              help="RDF format of the dump; csv for the tidy table of every figure; regions-csv for the "
-                   "regional statistics, one row per region, period and indicator, with the cluster where there is one.")
+              help="RDF format of the dump, or csv for a tidy table (--table).")
+@click.option("--table", type=click.Choice(list(EXPORT_TABLES)), default=None,
+              help="With --format csv, the table: " + "; ".join(f"{name}: {what}" for name, (_, _, what)
+                                                                 in EXPORT_TABLES.items()) + ". Default: figures.")
 @click.option("--inferred", is_flag=True, help="Include the OWL-RL closure (graph …/graph/inferred).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-",
               help="File to write (default: standard output).")
 @settings_options
-def export(fmt, inferred, output, config_file, setting_pairs):
+def export(fmt, table, inferred, output, config_file, setting_pairs):
     """Export the whole dataset (named graphs kept where the format can), or a table as CSV.
 
     \b
@@ -142,17 +145,20 @@ def export(fmt, inferred, output, config_file, setting_pairs):
       clusterkg export --format trig -o clusterkg.trig
       clusterkg export --format nquads --inferred > all.nq
       clusterkg export --format csv -o figures.csv
-      clusterkg export --format regions-csv -o regions.csv   # pandas: pd.read_csv("regions.csv", dtype={"kostat_code": str})
+      clusterkg export --format csv --table regions -o regions.csv   # pandas: pd.read_csv("regions.csv", dtype={"kostat_code": str})
     """
     from . import dataset, export as exporting
 
+    if table is not None and fmt != "csv":
+        raise click.UsageError("--table goes with --format csv (the RDF formats dump the whole dataset).")
+    table = table or "figures"
     prepared = dataset.prepare(_settings(config_file, setting_pairs))
     if output == "-":
-        exporting.export(prepared, fmt, sys.stdout.buffer, inferred=inferred)
+        exporting.export(prepared, fmt, sys.stdout.buffer, inferred=inferred, table=table)
         sys.stdout.buffer.flush()
     else:
         with open(output, "wb") as fh:
-            exporting.export(prepared, fmt, fh, inferred=inferred)
+            exporting.export(prepared, fmt, fh, inferred=inferred, table=table)
 
 
 @main.command()

@@ -1,4 +1,4 @@
-"""Dumps of the dataset in the RDF formats, and the tidy CSV table of every figure.
+"""Dumps of the dataset in the RDF formats, and the tidy CSV tables (the figures; the regional statistics).
 
 Both read the prepared N-Quads (see ``dataset.prepare``), so what is exported is exactly what the
 endpoint serves.  Formats that can hold named graphs (N-Quads, TriG, JSON-LD) keep them; the
@@ -19,9 +19,8 @@ from .namespaces import GRAPH_INFERRED
 if TYPE_CHECKING:
     from .dataset import Prepared
 
-TABLES = ("csv", "regions-csv")  # the tidy tables; every other name is an RDF format of the registry
-#: what `clusterkg export --format` accepts: the graph formats of the registry, and the tables
-FORMATS = formats.names(formats.GRAPH) + TABLES
+#: what `clusterkg export --format` accepts: the graph formats of the registry, and csv for a table
+FORMATS = formats.names(formats.GRAPH) + ("csv",)
 
 #: The columns of the figures table, in order (the variables of queries/figures.rq).
 FIGURE_COLUMNS = (
@@ -35,15 +34,21 @@ REGION_COLUMNS = (
     "kostat_code", "region", "region_ko", "region_en", "level", "province_code", "province_ko", "province_en",
     "period", "indicator", "indicator_label", "value", "unit", "unit_label", "cluster", "cluster_label", "dataset",
 )
+#: the tidy tables (`export --format csv --table NAME`, /downloads/NAME.csv): name -> (query of
+#: queries/, its columns, what a row is)
+TABLES = {
+    "figures": ("figures", FIGURE_COLUMNS, "every figure of the article, one row each, with every column needed "
+                "to recompute a comparison"),
+    "regions": ("regions-table", REGION_COLUMNS, "the regional statistics, one row per region, period and "
+                "indicator, with the cluster where there is one"),
+}
 
 
-def export(prepared: Prepared, fmt: str, out: IO[bytes], *, inferred: bool = False) -> None:
-    """Write the dataset (or, for ``csv``, the figures table) to the binary stream ``out``."""
+def export(prepared: Prepared, fmt: str, out: IO[bytes], *, inferred: bool = False, table: str = "figures") -> None:
+    """Write the dataset (or, for ``csv``, the table ``table`` of TABLES) to the binary stream ``out``."""
     if fmt == "csv":
-        out.write(figures_csv(prepared).encode("utf-8"))
-        return
-    if fmt == "regions-csv":
-        out.write(table_csv(open_store(prepared), "regions-table", REGION_COLUMNS).encode("utf-8"))
+        query, columns, _ = TABLES[table]
+        out.write(table_csv(open_store(prepared), query, columns).encode("utf-8"))
         return
     rdf = formats.by_name(fmt, formats.GRAPH)  # an unknown name is a ClusterkgError naming the choices
     quads = [q for q in ox.parse(path=prepared.nquads_path, format=ox.RdfFormat.N_QUADS)
@@ -82,8 +87,3 @@ def table_csv(store: ox.Store, name: str, columns) -> str:
     writer.writeheader()
     writer.writerows(query_rows(store, name, columns))
     return buffer.getvalue()
-
-
-def figures_csv(prepared: Prepared) -> str:
-    """The tidy table of every figure as CSV (RFC 4180, UTF-8, header row)."""
-    return table_csv(open_store(prepared), "figures", FIGURE_COLUMNS)

@@ -301,8 +301,12 @@ class ExecutorPool:
                     self._count += 1
                 try:
                     ex = self._spawn()
-                except Exception:
-                    if not self._closed:
+                except Exception as exc:
+                    if self._closed:
+                        pass
+                    elif isinstance(exc, ClusterkgError):  # it said why; also seen when the server is stopping
+                        log.warning("could not start a query executor (%s); trying again", exc.message)
+                    else:
                         log.exception("could not start a query executor")
                     with self._cond:
                         self._count -= 1

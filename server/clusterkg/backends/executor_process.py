@@ -109,7 +109,10 @@ def _drop_network() -> None:
 
 def _serve(sock, nquads_path, graphs, settings, relay) -> None:
     store = LocalStore.open(nquads_path, graphs, settings)
-    send_reply(sock, READY, "")
+    try:
+        send_reply(sock, READY, "")
+    except OSError:
+        return  # the worker went away while this executor was loading (the server is stopping)
     while True:
         try:
             _, payload = recv_frame(sock, JOB)

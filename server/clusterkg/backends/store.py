@@ -31,6 +31,8 @@ from .base import Answer
 
 _TSV = ox.QueryResultsFormat.TSV
 _NOTE_RESERVE = 400  # bytes kept free for the truncation note
+_IRI = re.compile(rb"<([^>]*)>")  # an IRI as the writers write it
+_PREFIX_OF = {iri.encode(): name for name, iri in PREFIXES.items()}  # namespace -> its prefix
 
 
 def ox_format(fmt: formats.Format):
@@ -266,21 +268,16 @@ def _fit(render, rows: int, limit: int) -> bytes:
 
 
 def serialize(items, fmt: formats.Format) -> bytes:
-    """Triples or quads in ``fmt``; a format with prefixes writes those of the one prefix table
-    (``namespaces.PREFIXES``), and Turtle and TriG then keep only the declarations they use."""
+    """Triples or quads in ``fmt``; a format with prefixes declares those of the one prefix table
+    (``namespaces.PREFIXES``) whose namespaces its IRIs are in: written once as N-Triples (or
+    N-Quads), its IRIs say which (cheaper than offering the writer the whole table, which it
+    tries on every IRI)."""
     items = items if isinstance(items, list) else list(items)
     if not fmt.prefixes:
         return ox.serialize(items, format=ox_format(fmt))
-    body = ox.serialize(items, format=ox_format(fmt), prefixes=PREFIXES)
-    if not body.startswith(b"@prefix "):
-        return body  # RDF/XML: namespace attributes, all declared
-    head_end = 0
-    while body.startswith(b"@prefix ", head_end):
-        head_end = body.index(b"\n", head_end) + 1
-    rest = body[head_end:]
-    kept = [line for line in body[:head_end].splitlines(keepends=True)
-            if line[8:line.index(b":", 8) + 1] in rest]
-    return b"".join(kept) + rest
+    plain = ox.serialize(items, format=ox.RdfFormat.N_QUADS if fmt.quads else ox.RdfFormat.N_TRIPLES)
+    used = {_PREFIX_OF.get(iri[:max(iri.rfind(b"/"), iri.rfind(b"#")) + 1]) for iri in set(_IRI.findall(plain))}
+    return ox.serialize(items, format=ox_format(fmt), prefixes={name: PREFIXES[name] for name in PREFIXES if name in used})
 
 
 def _note(body: bytes, fmt: formats.Format, truncation: str) -> bytes:

@@ -13,7 +13,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF, XSD
 
-from .. import formats, named_queries
+from .. import export, formats, named_queries
 from ..backends.store import serialize
 from ..errors import ClusterkgError
 from ..namespaces import BASE, GRAPH_INFERRED, GRAPHS, PREFIXES
@@ -43,7 +43,7 @@ DUMP_FORMATS = formats.names(formats.GRAPH)
 @dataclass(frozen=True)
 class Download:
     name: str          # file name under /downloads/
-    fmt: str           # registry name, or "csv" for the figures table
+    fmt: str           # registry name, or "csv" for a table of export.TABLES (named by the file)
     media_type: str
     inferred: bool     # holds the OWL-RL closure
     what: str          # what it holds (English)
@@ -65,8 +65,9 @@ def downloads() -> list[Download]:
                     else "without the inferred triples") + f", {kept}"
             stem = "clusterkg-inferred" if inferred else "clusterkg"
             rows.append(Download(f"{stem}.{fmt.suffix}", name, fmt.media_type, inferred, what, fmt.iri))
-    rows.append(Download("figures.csv", "csv", "text/csv; charset=utf-8", False,
-                         "every figure, one row each (tidy CSV)", "http://www.w3.org/ns/formats/SPARQL_Results_CSV"))
+    for table, (_, _, what) in export.TABLES.items():
+        rows.append(Download(f"{table}.csv", "csv", "text/csv; charset=utf-8", False, f"{what} (tidy CSV)",
+                             "http://www.w3.org/ns/formats/SPARQL_Results_CSV"))
     return rows
 
 
@@ -84,7 +85,8 @@ def body(name: str) -> bytes:
 def _render(download: Download) -> bytes:
     service = current_service()
     if download.fmt == "csv":
-        answer = service.answer(named_queries.load("figures"), format="csv")
+        query, _, _ = export.TABLES[download.name.removesuffix(".csv")]  # the tables of `clusterkg export --format csv`
+        answer = service.answer(named_queries.load(query), format="csv")
     else:
         fmt = formats.BY_NAME[download.fmt]
         graphs = [g for g in service.graphs if download.inferred or g != GRAPH_INFERRED]
