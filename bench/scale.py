@@ -99,7 +99,7 @@ def page_queries(server: Server) -> list[tuple[str, str]]:
     for text in texts:
         status, _, body = http_get(server.url(text), JSON_ACCEPT, timeout=60)
         if status != 200:
-            raise RuntimeError(f"cluster page query answered {status}: {body[:300]!r}")
+            raise RuntimeError(f"cluster page query answered {status} {error_code(body)}")
         for row in json.loads(body)["results"]["bindings"]:
             iris.update(b["value"] for b in row.values() if b["type"] == "uri")
     # The page asks for every label in one query, in-process; over HTTP GET that is past the request
@@ -118,8 +118,16 @@ def page_queries(server: Server) -> list[tuple[str, str]]:
     for text in labels:
         status, _, body = http_get(server.url(text), JSON_ACCEPT, timeout=60)
         if status != 200 or not json.loads(body)["results"]["bindings"]:
-            raise RuntimeError(f"cluster page labels query answered {status}: {body[:300]!r}")
+            raise RuntimeError(f"cluster page labels query answered {status} {error_code(body)}")
     return [(text, JSON_ACCEPT) for text in texts + labels]
+
+
+def error_code(body: bytes) -> str:
+    """The endpoint's error code in a JSON error body (errors.CODES), else the body's start."""
+    try:
+        return json.loads(body)["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        return repr(body[:200])
 
 
 def drive(wrk, server: Server, queries: list[tuple[str, str]], c: int, duration: int) -> wrkdrive.Result:
@@ -231,7 +239,7 @@ def errors(row: dict) -> int:
 def table(rows: list[dict], concurrency: list[int]) -> str:
     head = ["extra triples", "setup", "load s", "restart s", "RSS MB", "PSS MB"]
     for c in concurrency:
-        head += [f"mix p50 ms c={c}", f"mix p99 ms c={c}"]
+        head += [f"mix req/s c={c}", f"mix p50 ms c={c}", f"mix p99 ms c={c}"]
     head += ["page p50 ms", "page p99 ms", "errors"]
     lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
     for r in rows:
@@ -241,10 +249,10 @@ def table(rows: list[dict], concurrency: list[int]) -> str:
         cells = [f"{r['size']:,}", r["setup"], f"{r['load_s']:.2f}", f"{r['restart_s']:.2f}", f"{r['rss_mb']:,.0f}", f"{r['pss_mb']:,.0f}"]
         for c in concurrency:
             m = r["mix"][str(c)]
-            cells += [f"{m['p50_ms']:.1f}", f"{m['p99_ms']:.1f}"]
+            cells += [f"{m['rps']:,.0f}", f"{m['p50_ms']:.1f}", f"{m['p99_ms']:.1f}"]
         page = r["page"]
         cells += ["-", "-"] if "error" in page else [f"{page['p50_ms']:.1f}", f"{page['p99_ms']:.1f}"]
-        cells.append(str(errors(r)) + (" + page: " + page["error"].split(": ", 1)[-1][:60] if "error" in page else ""))
+        cells.append(str(errors(r)) + ("; page: " + page["error"].replace("cluster page ", "") if "error" in page else ""))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
