@@ -1,7 +1,7 @@
 """Extra RDF files (setting ``extra_files``, ``--data FILE``): each in a named graph of its own.
 
     extra = load(settings.extra_files)   # parses every file, or raises InputError naming the first bad one
-    extra.nquads                          # the graphs as N-Quads, appended to the prepared dataset
+    extra.nquads                          # the graphs as N-Quads (one bytes per file), appended to the prepared dataset
     extra.graphs, extra.notes             # their names, and a line each for the service description
 
 The format comes from the file's suffix, by the format registry (``formats.FORMATS``: the
@@ -35,7 +35,7 @@ _DATASET = PREFIXES["ckds"] + "clusterkg"
 
 @dataclass
 class Extra:
-    nquads: bytes = b""
+    nquads: tuple[bytes, ...] = ()
     graphs: tuple[str, ...] = ()
     notes: dict[str, str] = field(default_factory=dict)
 
@@ -114,7 +114,7 @@ def load(paths) -> Extra:
             extra.notes[name] = f"Extra data from the file {path.name} ({fmt.name}, {triples} triples; `--data`, setting extra_files); outside the OWL-RL closure."
         dumps.append(store.dump(format=ox.RdfFormat.N_QUADS))
     extra.graphs = tuple(owner)
-    extra.nquads = b"".join(dumps)
+    extra.nquads = tuple(dumps)
     return extra
 
 
