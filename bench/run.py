@@ -6,6 +6,10 @@
     python bench/run.py --rounds 3       # each point 3 times, servers interleaved; medians
     python bench/run.py --duration 3 --rounds 2 --ablations --skip virtuoso --skip rdflib-endpoint
                                          # each mechanism on and off, side by side
+    python bench/run.py --scale 0,100000,1000000 --duration 5
+                                         # load, restart, memory, p50/p99 as the data grows, on the
+                                         # embedded store (memory, disk) and over Oxigraph and Virtuoso
+                                         # (bench/scale.py; about 15 minutes)
 
 Servers, each on a free port of 127.0.0.1, started and always stopped here:
   floor           gunicorn + Flask with clusterkg's workers/threads, answering clusterkg's own
@@ -59,6 +63,7 @@ TARGETS = {"ratio_nocache_c8": 0.7, "worst_p99_ms": 15.0, "ratio_cache_c8": 0.9,
 ABLATIONS = {"clusterkg-nofastpath": ("--no-fastpath", "protocol.FastPath unwrapped: GET /sparql through the Flask view"),
              "clusterkg-nobalance": ("--no-balance", "no accept balancing (Server.balance = None)"),
              "clusterkg-noplacement": ("--no-placement", "inprocess_max_ms = 0: every query in an executor")}
+SCALE_SETUPS = ("memory", "disk", "oxigraph", "virtuoso")  # bench/scale.py's, named here for --help
 ORDER = ["floor", "minimal", "clusterkg", "clusterkg-before", *ABLATIONS, "clusterkg-cache", "clusterkg-exec", "rdflib-endpoint", "virtuoso"]
 
 
@@ -91,8 +96,9 @@ def load_queries() -> list[Query]:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--duration", type=int, default=10, help="seconds of wrk per point (default 10)")
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog="examples:\n" + __doc__.split("\n\n")[1],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--duration", type=int, help="seconds of wrk per point (default 10; --scale: 5)")
     ap.add_argument("--smoke", action="store_true", help="1 s per point, for CI: checks it all works")
     ap.add_argument("--rounds", type=int, default=1, help="measure every point this many times; medians")
     ap.add_argument("--concurrency", default="1,8", help="wrk connections per point (default 1,8)")
@@ -115,9 +121,24 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--baseline-cmd", help="also run this `clusterkg` command (e.g. another checkout's "
                     ".venv/bin/clusterkg) as clusterkg-before, no result cache: a before/after in one run")
     ap.add_argument("--out", type=Path, default=BENCH / "out", help="where results.json and logs go")
+    ap.add_argument("--scale", metavar="SIZES", help="instead of the comparison: the scale benchmark (bench/scale.py) "
+                    "at these numbers of extra synthetic triples, e.g. 0,100000,1000000; writes scale.json")
+    ap.add_argument("--setups", default=",".join(SCALE_SETUPS), help="with --scale: which of "
+                    + ", ".join(SCALE_SETUPS) + " (default all)")
+    ap.add_argument("--work", help="with --scale: the work directory (default bench/out/scale-work; emptied)")
     args = ap.parse_args(argv)
+    if args.scale:
+        try:
+            args.scale = [int(x.replace("_", "")) for x in args.scale.split(",")]
+        except ValueError:
+            ap.error(f"--scale: not a comma-separated list of whole numbers: {args.scale!r}")
+        args.setups = [x for x in args.setups.split(",") if x]
+        if any(x not in SCALE_SETUPS for x in args.setups):
+            ap.error(f"--setups: choose among {', '.join(SCALE_SETUPS)}")
     if args.smoke:
         args.duration, args.rounds, args.warmup = 1, 1, 1
+    elif args.duration is None:
+        args.duration = 5 if args.scale else 10
     args.concurrency = [int(c) for c in args.concurrency.split(",")]
     return args
 
@@ -453,6 +474,9 @@ def targets(rows, cold) -> list[dict]:
 def main(argv=None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the finally blocks stop the servers
+    if args.scale:
+        import scale
+        return scale.main(args, load_queries())
     args.out.mkdir(parents=True, exist_ok=True)
     report = {"command": " ".join([Path(sys.argv[0]).name] + sys.argv[1:]), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
               "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},

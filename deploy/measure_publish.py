@@ -14,25 +14,23 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from clusterkg import dataset  # noqa: E402
 from clusterkg.publish import publish  # noqa: E402
 from clusterkg.settings import Settings  # noqa: E402
 from remote_stores import OxigraphStore, VirtuosoStore  # noqa: E402
+import synthetic  # noqa: E402
 
 EXTRA_GRAPH = "https://w3id.org/clusterkg/graph/extra"
 
 
 def dataset_with(extra: int, work: Path) -> Path:
-    """The shipped dataset's N-Quads plus ``extra`` synthetic triples (10 predicates, literals)."""
+    """The shipped dataset's N-Quads plus ``extra`` synthetic regional triples (bench/synthetic.py)."""
     source = dataset.prepare(Settings.load(cache_dir=str(work / "cache"))).nquads_path
     out = work / f"dataset-{extra}.nq"
-    with open(out, "wb") as fh:
-        fh.write(source.read_bytes())
-        for i in range(extra):
-            fh.write(f'<https://w3id.org/clusterkg/id/x/{i // 10}> <https://w3id.org/clusterkg/ontology#p{i % 10}> '
-                     f'"value {i}"@en <{EXTRA_GRAPH}> .\n'.encode())
-    return out
+    out.write_bytes(source.read_bytes())
+    return synthetic.write(out, extra, graph=EXTRA_GRAPH, mode="a")
 
 
 def measure(extra: int, work: Path) -> list[tuple[str, str, float]]:

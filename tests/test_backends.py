@@ -165,6 +165,42 @@ def test_the_disk_store_is_built_once_per_dataset_version(make_service, endpoint
     assert changed.counts() != first.counts()
 
 
+def test_the_disk_store_loads_its_parts_with_blank_nodes_kept_whole(monkeypatch, tmp_path):
+    """The bulk load in parts (backends/disk.py) gives the store one load of the whole file gives,
+    blank nodes included, though their lines lie in many blocks far apart."""
+    import pyoxigraph as ox
+
+    from clusterkg.backends import disk
+
+    ex = "https://example.org/"
+    lines = []
+    for i in range(400):
+        lines.append(f'<{ex}s{i}> <{ex}p> "value {i}" <{ex}g{i % 3}> .\n')
+        if i % 97 == 0:  # one blank node, used as subject and object in lines far apart
+            lines.append(f'_:shared <{ex}n> "{i}" <{ex}g0> .\n<{ex}s{i}> <{ex}link> _:shared <{ex}g1> .\n')
+    nquads = tmp_path / "data.nq"
+    nquads.write_text("".join(lines), encoding="utf-8")
+    monkeypatch.setattr(disk, "BLOCK", 256)
+    parts = disk.parts(nquads, 3)
+    blocks = sorted(b for part in parts for b in part)
+    assert len(parts) == 3 and blocks[0][0] == 0 and sum(n for _, n in blocks) == nquads.stat().st_size
+    assert all(a + n == b for (a, n), (b, _) in zip(blocks, blocks[1:]))  # every byte once, cut at line ends
+    with open(nquads, "rb") as fh:
+        data = fh.read()
+    assert all(data[a + n - 1:a + n] == b"\n" for a, n in blocks)
+    assert [b for part in parts[1:] for b in part if b"_:" in data[b[0]:b[0] + b[1]]] == []
+
+    monkeypatch.setattr(disk.os, "sched_getaffinity", lambda _: {0, 1, 2}, raising=False)
+    on_disk = ox.Store(str(tmp_path / "store"))
+    disk.bulk_load(on_disk, nquads)
+    whole = ox.Store()
+    whole.load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+    joined = f"SELECT ?s ?i WHERE {{ GRAPH ?a {{ ?s <{ex}link> ?b }} GRAPH ?c {{ ?b <{ex}n> ?i }} }} ORDER BY ?s ?i"
+    assert len(on_disk) == len(whole) == 400 + 2 * 5
+    assert [tuple(r) for r in on_disk.query(joined)] == [tuple(r) for r in whole.query(joined)]
+    assert len(list(whole.query(joined))) == 5 * 5  # every link reaches every note of the one blank node
+
+
 def test_the_graphs_held_are_those_the_store_has(make_app, endpoint_settings, tmp_path):
     from clusterkg import dataset
     from clusterkg.settings import Settings

@@ -196,7 +196,7 @@ def prepare(settings: Settings) -> Prepared:
             extra = extras.load(settings.extra_files)  # a bad file stops here: nothing is written
             base = prepare(settings.replace(extra_files=()))
             _write_atomically(extra_path, json.dumps(extra.notes, ensure_ascii=False).encode("utf-8"))
-            _write_atomically(nquads_path, base.nquads_path.read_bytes() + extra.nquads)
+            _write_atomically(nquads_path, base.nquads_path.read_bytes(), *extra.nquads)
             notes, cached = extra.notes, False
         return Prepared(version, nquads_path, graphs + tuple(notes), time.perf_counter() - start, cached, notes)
 
@@ -218,13 +218,15 @@ def prepare(settings: Settings) -> Prepared:
     return Prepared(version, nquads_path, graphs, time.perf_counter() - start, False)
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write through a temporary file and rename, so concurrent starters never read half a file."""
+def _write_atomically(path: Path, *parts: bytes) -> None:
+    """Write ``parts`` one after another through a temporary file and rename, so concurrent starters
+    never read half a file (no joined copy: at a million extra triples that is 224 MB and 0.5 s)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            for data in parts:
+                fh.write(data)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

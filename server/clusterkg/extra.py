@@ -1,7 +1,7 @@
 """Extra RDF files (setting ``extra_files``, ``--data FILE``): each in a named graph of its own.
 
     extra = load(settings.extra_files)   # parses every file, or raises InputError naming the first bad one
-    extra.nquads                          # the graphs as N-Quads, appended to the prepared dataset
+    extra.nquads                          # the graphs as N-Quads (one bytes per file), appended to the prepared dataset
     extra.graphs, extra.notes             # their names, and a line each for the service description
 
 The format comes from the file's suffix, by the format registry (``formats.FORMATS``: the
@@ -35,7 +35,7 @@ _DATASET = PREFIXES["ckds"] + "clusterkg"
 
 @dataclass
 class Extra:
-    nquads: bytes = b""
+    nquads: tuple[bytes, ...] = ()
     graphs: tuple[str, ...] = ()
     notes: dict[str, str] = field(default_factory=dict)
 
@@ -65,51 +65,56 @@ def _message(exc: SyntaxError) -> str:
     return text
 
 
-def parse(path: Path) -> dict[str, list]:
-    """The file's triples per graph name; InputError naming the file and line if it does not parse."""
+def parse(path: Path) -> ox.Store:
+    """The file in an in-memory store, each of its graphs under its name (its default-graph triples
+    under ``graph_name(path)``); InputError naming the file and line if it does not parse.
+
+    pyoxigraph's bulk loader parses and stores in Rust, no Python object per triple: a million
+    triples take about 3 s here, against 9 s for the same through Python objects."""
     from .backends.store import ox_format
 
     fmt = graph_format(path)
+    own = ox.NamedNode(graph_name(path))
+    store = ox.Store()
     try:
-        data = path.read_bytes()
+        store.bulk_load(path=str(path), format=ox_format(fmt), base_iri=path.resolve().as_uri(),
+                        to_graph=None if fmt.quads else own)
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    own = graph_name(path)
-    graphs: dict[str, list] = {}
-    try:
-        for quad in ox.parse(data, format=ox_format(fmt), base_iri=path.resolve().as_uri()):
-            name = own if isinstance(quad.graph_name, ox.DefaultGraph) else quad.graph_name.value
-            graphs.setdefault(name, []).append(ox.Triple(quad.subject, quad.predicate, quad.object))
     except SyntaxError as exc:
         raise InputError(f"{path}: not valid {fmt.name}: {_message(exc)}") from None
     except ValueError as exc:  # e.g. a blank node as a graph name where the format allows none
         raise InputError(f"{path}: not valid {fmt.name}: {' '.join(str(exc).split())}") from None
-    if not graphs:
-        graphs[own] = []
-    return graphs
+    if fmt.quads and next(store.quads_for_pattern(None, None, None, ox.DefaultGraph()), None) is not None:
+        store.update(f"ADD DEFAULT TO <{own.value}> ; DROP DEFAULT")
+    return store
 
 
 def load(paths) -> Extra:
     """Parse every file; the first one that fails stops the whole load (nothing is half-loaded)."""
     extra = Extra()
     owner: dict[str, Path] = {}
-    quads: list[ox.Quad] = []
+    dumps: list[bytes] = []
     for path in map(Path, paths):
         fmt = graph_format(path)
-        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
-        for name, triples in parse(path).items():
+        store = parse(path)
+        with open(path, "rb") as fh:
+            digest = hashlib.file_digest(fh, "sha256").hexdigest()
+        counts = {row["g"].value: int(row["n"].value) for row in store.query(
+            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")}
+        for name in sorted(counts) or [graph_name(path)]:
             if name in GRAPHS:
                 raise InputError(f"{path}: names the shipped graph <{name}>; an extra file may not add to it")
             if name in owner:
                 raise InputError(f"{path}: graph <{name}> is also filled by {owner[name]}; rename one file")
             owner[name] = path
+            triples = counts.get(name, 0)
             graph = ox.NamedNode(name)
-            unique = list(dict.fromkeys(triples))
-            quads.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in unique)
-            quads.extend(ox.Quad(s, p, o, graph) for s, p, o in _void(graph, len(unique), path, fmt, digest))
-            extra.notes[name] = f"Extra data from the file {path.name} ({fmt.name}, {len(unique)} triples; `--data`, setting extra_files); outside the OWL-RL closure."
+            store.extend(ox.Quad(s, p, o, graph) for s, p, o in _void(graph, triples, path, fmt, digest))
+            extra.notes[name] = f"Extra data from the file {path.name} ({fmt.name}, {triples} triples; `--data`, setting extra_files); outside the OWL-RL closure."
+        dumps.append(store.dump(format=ox.RdfFormat.N_QUADS))
     extra.graphs = tuple(owner)
-    extra.nquads = ox.serialize(quads, format=ox.RdfFormat.N_QUADS) if quads else b""
+    extra.nquads = tuple(dumps)
     return extra
 
 

@@ -9,12 +9,23 @@ are bulk-loaded once into a pyoxigraph (RocksDB) store in ``cache_dir/store-<ver
 worker and executor opens that directory read-only (``store.LocalStore.open`` of a directory).  It is
 built again only when the inputs change (the version is the inputs' hash), through a temporary
 directory renamed into place, so concurrent starters never open half a store.
+
+The build is pyoxigraph's bulk loader on the prepared N-Quads, nothing else: no second pass, no
+``optimize()`` (it took 2 s at a million triples and left the directory larger).  The bulk loader
+works on one thread per call (a batch is a million quads), so the file is cut into as many parts
+as there are cores, at line ends (N-Quads is one statement per line), and the parts are loaded by
+concurrent calls; blank nodes are scoped to one call, so every block of the file that holds a
+``_:`` goes to the same part.  Measured at a million extra triples on 2 idle cores: 4.2 s in two
+parts, 8.2 s in one.
 """
 from __future__ import annotations
 
 import gc
+import io
 import logging
+import os
 import shutil
+import threading
 import tempfile
 import time
 from pathlib import Path
@@ -42,8 +53,7 @@ def build(nquads_path: Path, version: str, cache_dir: Path) -> Path:
     try:
         started = time.perf_counter()
         store = ox.Store(str(work))
-        store.bulk_load(path=str(nquads_path), format=ox.RdfFormat.N_QUADS)
-        store.optimize()
+        bulk_load(store, Path(nquads_path))
         store.flush()
         del store
         gc.collect()  # closes the database before the directory is renamed
@@ -57,6 +67,79 @@ def build(nquads_path: Path, version: str, cache_dir: Path) -> Path:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return target
+
+
+BLOCK = 8 << 20  #: bytes per block of the N-Quads file handed to a part
+
+
+def parts(nquads_path: Path, count: int) -> list[list[tuple[int, int]]]:
+    """The file's blocks (offset, length; each ends at a line end) in ``count`` parts of about equal
+    size; every block holding ``_:`` (a blank node, or those two characters in a literal) in part 0."""
+    found: list[list[tuple[int, int]]] = [[] for _ in range(count)]
+    sizes = [0] * count
+    with open(nquads_path, "rb") as fh:
+        offset = 0
+        while block := fh.read(BLOCK):
+            end = block.rfind(b"\n") + 1 if len(block) == BLOCK else len(block)
+            if end == 0:  # one line longer than a block: take it whole
+                end = len(block) + len(fh.readline())
+            fh.seek(offset + end)
+            k = 0 if b"_:" in block[:end] else sizes.index(min(sizes))
+            found[k].append((offset, end))
+            sizes[k] += end
+            offset += end
+    return [p for p in found if p]
+
+
+class _Blocks(io.RawIOBase):
+    """A file-like view of some blocks of a file, one after another."""
+
+    def __init__(self, path: Path, blocks):
+        self.fd = os.open(path, os.O_RDONLY)
+        self.blocks = list(blocks)
+        self.index = self.done = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while self.index < len(self.blocks):
+            offset, length = self.blocks[self.index]
+            if self.done < length:
+                data = os.pread(self.fd, min(len(buffer), length - self.done), offset + self.done)
+                buffer[:len(data)] = data
+                self.done += len(data)
+                return len(data)
+            self.index, self.done = self.index + 1, 0
+        return 0
+
+    def close(self) -> None:
+        if not self.closed:
+            os.close(self.fd)
+        super().close()
+
+
+def bulk_load(store: ox.Store, nquads_path: Path) -> None:
+    """Bulk-load the N-Quads file into ``store``, its parts on concurrent threads (pyoxigraph lets
+    go of the GIL); the first error is raised."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    errors: list[BaseException] = []
+
+    def load(blocks) -> None:
+        try:
+            with io.BufferedReader(_Blocks(nquads_path, blocks), 1 << 20) as reader:
+                store.bulk_load(reader, format=ox.RdfFormat.N_QUADS)
+        except BaseException as exc:  # noqa: BLE001 - handed to the calling thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=load, args=(blocks,), name="clusterkg-bulk-load")
+               for blocks in parts(nquads_path, max(1, min(cores, 4)))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
 
 
 class DiskBackend(EmbeddedBackend):
