@@ -232,6 +232,14 @@ def test_downloads_without_inferred_hold_no_inferred_triple(web):
     assert all(t in everything for t in inferred)
 
 
+def test_downloads_link_every_named_graph_the_site_serves(web):
+    html = web.get("/downloads", headers=HTML).get_data(as_text=True)
+    linked = re.findall(r'href="/graph/([^"]+)"', html)
+    assert "regions" in linked and "examples" in linked
+    for name in linked:
+        assert web.get(f"/graph/{name}", headers=HTML).status_code == 200
+
+
 def test_the_csv_downloads_are_the_tables_of_clusterkg_export(web):
     import csv
     import io

@@ -10,7 +10,7 @@ import json
 from flask import Blueprint, Response, request
 
 from .. import formats
-from ..namespaces import GRAPHS
+from ..namespaces import BASE, GRAPHS
 from . import catalogue, current_service, i18n, lookup, pages
 
 bp = Blueprint("site", __name__)
@@ -61,7 +61,9 @@ def landing():
 def downloads():
     lang, remember = i18n.choose()
     rows = [{"d": d, **catalogue.facts(d.name)} for d in catalogue.downloads()]
-    return pages.html_page("downloads.html", lang, remember, rows=rows, licence=catalogue.LICENCE,
+    held = current_service().graphs
+    graphs = [iri.removeprefix(BASE + "graph/") for iri in GRAPHS if iri in held]  # those /graph/<name> serves
+    return pages.html_page("downloads.html", lang, remember, rows=rows, graphs=graphs, licence=catalogue.LICENCE,
                            alternates=None, jsonld=None)
 
 
