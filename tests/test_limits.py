@@ -197,6 +197,23 @@ def test_bytes_over_the_cap_are_cut_at_a_row(make_app):
     assert r.headers["X-Clusterkg-Truncated"] == "bytes=2000" and len(r.data) <= 2000
 
 
+@pytest.mark.parametrize("cut", ["bytes", "rows"])
+def test_a_cut_body_that_fits_only_without_its_note_is_cut_again(cut):
+    """Lines already cut by a cap (captured up to the byte cap, or to the row cap) that fit the byte
+    limit alone but not with the truncation note: cut again at a row, so body and note fit."""
+    from clusterkg import formats
+    from clusterkg.backends.store import lines_answer
+
+    line = b"<https://w3id.org/clusterkg/s> <https://w3id.org/clusterkg/p> \"%s\" .\n"
+    text = b"".join(line % str(i).zfill(8).encode() for i in range(24))
+    limit = len(text) + 10  # the lines fit; the lines and the note do not
+    answer = lines_answer(text, cut, formats.BY_NAME["ntriples"], 0, None, 1000, limit)
+    assert answer.truncated and answer.truncation == f"bytes={limit}"
+    assert len(answer.body) <= limit
+    assert line % b"00000000" in answer.body and line % b"00000023" not in answer.body  # cut at a row
+    assert b"# clusterkg: Result truncated" in answer.body
+
+
 # --- the result cache ------------------------------------------------------------------------------------
 def test_result_cache(make_app):
     app = make_app(result_cache_size=4)

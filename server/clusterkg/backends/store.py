@@ -207,7 +207,7 @@ class LocalStore:
         cut = "rows" if rows is not None and len(triples) > rows else ""
         triples = triples[:rows]
         body = serialize(triples, fmt)
-        if limit is not None and len(body) > limit:
+        if limit is not None and len(body) > _room(limit, cut):
             body, cut = _fit(lambda k: serialize(triples[:k], fmt), len(triples), limit - _NOTE_RESERVE), "bytes"
         return capped_answer(body, cut, fmt, rows, limit)
 
@@ -235,7 +235,7 @@ def lines_answer(text: bytes, cut: str, fmt: formats.Format, header_lines: int, 
     each, in ``fmt`` (``convert`` turns lines into it; None: they are it already), cut to ``limit``
     bytes at a row and noted.  ``cut`` says which cap already cut the lines ("rows", "bytes" or "")."""
     body = text if convert is None else convert(text)
-    if limit is not None and len(body) > limit:
+    if limit is not None and len(body) > _room(limit, cut):
         ends = [0] + [m.end() for m in re.finditer(b"\n", text)]
 
         def render(k: int) -> bytes:
@@ -243,6 +243,13 @@ def lines_answer(text: bytes, cut: str, fmt: formats.Format, header_lines: int, 
             return part if convert is None else convert(part)
         body, cut = _fit(render, len(ends) - 1 - header_lines, limit - _NOTE_RESERVE), "bytes"
     return capped_answer(body, cut, fmt, max_rows, limit)
+
+
+def _room(limit: int, cut: str) -> int:
+    """The bytes a body may take under ``limit``: all of them, unless a cap cut it and the note
+    will be added (then _NOTE_RESERVE fewer: a body cut by rows, or captured up to the byte cap
+    and converted, may fit the limit alone and not with its note)."""
+    return limit - _NOTE_RESERVE if cut else limit
 
 
 def capped_answer(body: bytes, cut: str, fmt: formats.Format, max_rows, limit) -> Answer:
