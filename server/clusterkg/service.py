@@ -27,8 +27,9 @@ _RENDERED_MAX = 512            # fixed responses (dumps, descriptions) kept per 
 
 
 class ResultCache:
-    """An LRU of answers for one process; key: (query, format, dataset, dataset version).
-    At most ``size`` entries (setting result_cache_size), 1 MB each, 64 MB in all."""
+    """An LRU of answers for one service (one backend, one dataset version); key: the request
+    (query, format or Accept, dataset).  At most ``size`` entries (setting result_cache_size),
+    1 MB each, 64 MB in all."""
 
     def __init__(self, size: int):
         self.size = max(0, int(size))
@@ -80,20 +81,25 @@ class Service:
                default_graphs=(), named_graphs=(), started: float | None = None) -> Answer:
         """The answer to one query: ``format`` (a name or media type) wins over ``accept``; the
         dataset parameters replace the query's FROM/FROM NAMED; the time limit runs from ``started``
-        (time.monotonic(); default now).  Raises ClusterkgError with the reason otherwise."""
-        checked = self.guard.check_query(text)
+        (time.monotonic(); default now).  Raises ClusterkgError with the reason otherwise.
+
+        The result cache is looked up first, keyed by the arguments as given: the checks and the
+        format choice depend on nothing else (the settings and the data are fixed while the
+        process runs), and only answers are kept, never refusals."""
         default_graphs, named_graphs = tuple(default_graphs), tuple(named_graphs)
+        key = (text, format, None if format else accept, default_graphs, named_graphs)
+        answer = self.cache.get(key)
+        if answer is not None:
+            return answer
+        checked = self.guard.check_query(text)
         if default_graphs or named_graphs:
             self.guard.check_graphs(default_graphs + named_graphs)
         fmt = formats.choose(format, accept, checked.kind)
-        key = (text, fmt.name, default_graphs, named_graphs, self.version)
-        answer = self.cache.get(key)
-        if answer is None:
-            job = Job(text, fmt, default_graphs, named_graphs, union_default=not checked.has_dataset,
-                      timeout=self.settings.query_timeout,
-                      started=time.monotonic() if started is None else started, services=checked.services)
-            answer = self.backend.query(job)
-            self.cache.put(key, answer)
+        job = Job(text, fmt, default_graphs, named_graphs, union_default=not checked.has_dataset,
+                  timeout=self.settings.query_timeout,
+                  started=time.monotonic() if started is None else started, services=checked.services)
+        answer = self.backend.query(job)
+        self.cache.put(key, answer)
         return answer
 
     def counts(self) -> dict:

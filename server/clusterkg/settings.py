@@ -71,7 +71,7 @@ class Settings:
     service_max_bytes: int = _setting(10_000_000, "Largest answer one SERVICE call may return, in bytes; larger: HTTP 502 service-failed.")
     inprocess_max_ms: float = _setting(25.0, "A query whose exact text (same dataset, parameters and format) already finished in an executor within this many ms runs in the web worker itself from then on, skipping the hop (the data is read-only, so it repeats the same work); 0: every query runs in an executor.")
     page_cache: bool = _setting(True, "Keep each rendered page (HTML, data, CSV) per worker once built (the data is read-only); false renders every request anew.")
-    result_cache_size: int = _setting(0, "Entries in the per-worker result cache keyed by (query, format, dataset, dataset version); 0 turns it off.")
+    result_cache_size: int = _setting(0, "Entries in the per-worker result cache keyed by the request (query, format or Accept, dataset); 0 turns it off.")
 
     def cpu_share(self) -> int:
         """This machine's CPUs per gunicorn worker, at least 1: how many queries one worker keeps

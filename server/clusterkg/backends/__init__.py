@@ -1,9 +1,9 @@
 """The backends: where the data lives and how a checked query is evaluated (see ``base``)."""
 from __future__ import annotations
 
-from .base import Answer, Backend, Job
+from .base import TRUNCATED_HEADER, Answer, Backend, Job
 
-__all__ = ["Answer", "Backend", "Job", "open_backend"]
+__all__ = ["TRUNCATED_HEADER", "Answer", "Backend", "Job", "open_backend"]
 
 
 def open_backend(settings, prepared) -> Backend:

@@ -9,9 +9,12 @@ in ``__init__`` picks one from the settings.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Protocol
 
 from ..formats import Format
+
+TRUNCATED_HEADER = "X-Clusterkg-Truncated"   # names the cap that cut an answer (see ``truncation``)
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,15 @@ class Answer:
     truncated: bool = False
     truncation: str = ""           # e.g. "rows=10000": the value of the X-Clusterkg-Truncated header
     seconds: float | None = None   # evaluation time, where the backend measured it
+
+    @cached_property
+    def headers(self) -> list[tuple[str, str]]:
+        """Its HTTP headers, made once per answer (a cached answer is sent many times): read them,
+        never change them."""
+        headers = [("Content-Type", self.media_type), ("Content-Length", str(len(self.body))), ("Vary", "Accept")]
+        if self.truncated:
+            headers.append((TRUNCATED_HEADER, self.truncation))
+        return headers
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,13 @@ from urllib.parse import unquote_to_bytes
 from flask import Blueprint, Response, redirect, request
 
 from .. import errors, formats
+from ..backends import TRUNCATED_HEADER
 from ..errors import ClusterkgError
 from . import current_service, service_description
 
 bp = Blueprint("sparql", __name__)
 log = logging.getLogger(__name__)
 
-TRUNCATED_HEADER = "X-Clusterkg-Truncated"
 #: on every response (``http`` adds them to Flask's; the fast path writes them itself)
 CORS_HEADERS = [("Access-Control-Allow-Origin", "*"),
                 ("Access-Control-Expose-Headers", TRUNCATED_HEADER + ", Content-Type, Content-Length")]
@@ -145,13 +145,6 @@ def execute(service, params: dict, accept: str | None, started: float):
                           named_graphs=params.get("named-graph-uri", ()), started=started)
 
 
-def answer_headers(answer) -> list[tuple[str, str]]:
-    headers = [("Content-Type", answer.media_type), ("Content-Length", str(len(answer.body))), ("Vary", "Accept")]
-    if answer.truncated:
-        headers.append((TRUNCATED_HEADER, answer.truncation))
-    return headers
-
-
 @bp.route("/sparql", methods=["GET", "POST"])
 def sparql():
     started = time.monotonic()
@@ -166,7 +159,7 @@ def sparql():
         fmt = formats.choose(first(params, "format"), request.headers.get("Accept"), formats.GRAPH)
         return service_description.response(service, fmt)
     answer = execute(service, params, request.headers.get("Accept"), started)
-    return Response(answer.body, headers=answer_headers(answer))
+    return Response(answer.body, headers=answer.headers)
 
 
 class FastPath:
@@ -192,7 +185,7 @@ class FastPath:
             if "query" not in params and "update" not in params:
                 return self.wsgi_app(environ, start_response)
             answer = execute(self.service, params, environ.get("HTTP_ACCEPT"), started)
-            status, headers, body = "200 OK", answer_headers(answer), answer.body
+            status, headers, body = "200 OK", answer.headers, answer.body
         except ClusterkgError as exc:
             status, headers, body = errors.render(exc, environ.get("HTTP_ACCEPT"))
         except Exception:
