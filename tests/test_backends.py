@@ -221,3 +221,52 @@ def test_the_graphs_held_are_those_the_store_has(make_app, endpoint_settings, tm
         assert r.status_code == 400 and error_of(r)["code"] == "unknown-graph"
     finally:
         store.close()
+
+
+def test_an_executor_of_the_disk_store_opens_it_afresh_once_it_grew(monkeypatch, endpoint_settings, tmp_path):
+    """After a job that left an executor of the on-disk store holding more than REOPEN_GROWTH of
+    new memory (RocksDB's block cache), it answers from a freshly opened store; the in-memory
+    store is never reloaded.  The executor's loop runs here, in a thread, over a socketpair."""
+    import socket
+    import threading
+
+    from clusterkg import dataset, formats
+    from clusterkg.backends import disk, executor_process
+    from clusterkg.backends.base import Job
+    from clusterkg.settings import Settings
+
+    prepared = dataset.prepare(Settings.load(**endpoint_settings))
+    store_dir, _ = disk.build(prepared.nquads_path, prepared.version, tmp_path / "cache")
+    opened = []
+    real_open = executor_process.LocalStore.open
+    monkeypatch.setattr(executor_process.LocalStore, "open",
+                        staticmethod(lambda *args: opened.append(args[0]) or real_open(*args)))
+    monkeypatch.setattr(executor_process, "_limit_cpu", lambda timeout: None)  # not this test process's CPU
+    job = executor_process.encode_job(Job("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", formats.BY_NAME["csv"]))
+
+    def answers(source, growth: int, jobs: int = 2) -> list[bytes]:
+        monkeypatch.setattr(executor_process, "REOPEN_GROWTH", growth)
+        ours, theirs = socket.socketpair()
+        thread = threading.Thread(target=executor_process._serve, args=(theirs, str(source), prepared.graphs, None, None))
+        thread.start()
+        try:
+            assert executor_process.recv_frame(ours, executor_process.REPLY)[0][0] == executor_process.READY
+            bodies = []
+            for _ in range(jobs):
+                ours.sendall(job)
+                (kind, meta_len, _), payload = executor_process.recv_frame(ours, executor_process.REPLY)
+                assert kind == executor_process.OK
+                bodies.append(bytes(payload[meta_len:]))
+            return bodies
+        finally:
+            ours.close()
+            thread.join(30)
+            theirs.close()
+
+    counted = answers(store_dir, -1)  # every job "grew" it: opened afresh after each
+    assert counted[0] == counted[1] and counted[0].splitlines()[1].isdigit()
+    assert opened == [str(store_dir)] * 3
+    opened.clear()
+    assert answers(store_dir, 1 << 40) == counted and len(opened) == 1  # within the bound: kept open
+    opened.clear()
+    assert answers(prepared.nquads_path, -1) == counted and len(opened) == 1  # in memory: never reloaded
