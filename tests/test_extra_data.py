@@ -225,4 +225,4 @@ def test_a_bad_line_in_a_data_file_loaded_in_parts_is_named_and_nothing_is_kept(
     with pytest.raises(InputError) as caught:
         app.create_service(s)
     assert caught.value.message.startswith(f"{bad}: not valid ntriples") and "line 251" in caught.value.message
-    assert not list(Path(s.cache_dir).glob("store-*"))
+    assert not list(Path(s.cache_dir).glob("store*"))

@@ -5,7 +5,7 @@
 
 The same as ``embedded.EmbeddedBackend`` (executors, placement, caps), except where the data comes
 from: instead of each process parsing the prepared N-Quads into its own in-memory store, the N-Quads
-are bulk-loaded once into a pyoxigraph (RocksDB) store in ``cache_dir/store-<version>``, and every
+are bulk-loaded once into a pyoxigraph (RocksDB) store in ``cache_dir/store<LAYOUT>-<version>``, and every
 worker and executor opens that directory read-only (``store.LocalStore.open`` of a directory).  It is
 built again only when the inputs change (the version is the inputs' hash), through a temporary
 directory renamed into place, so concurrent starters never open half a store.
@@ -46,6 +46,9 @@ from .store import LocalStore
 
 log = logging.getLogger(__name__)
 
+#: What a build writes (bump it when that changes, so a store an older build left is not reused):
+#: 2 = the --data files' notes and the counts beside the store.
+LAYOUT = 2
 READY = "clusterkg-ready"   # written last into a finished store directory
 NOTES = "clusterkg-extra.json"  # the --data files' graphs and their notes (graph -> note), in order
 COUNTS = "clusterkg-counts.json"  # triples per graph and in their union ([graph or null, n], ...)
@@ -58,7 +61,7 @@ OPEN_RESERVE_MB = 1024
 def build(nquads_path: Path, version: str, cache_dir: Path, extra_files=()) -> tuple[Path, dict]:
     """The on-disk store of this dataset version, bulk-loaded now unless it already exists, and
     the notes of the graphs of ``extra_files`` (loaded into it after the N-Quads)."""
-    target = Path(cache_dir) / f"store-{version}"
+    target = Path(cache_dir) / f"store{LAYOUT}-{version}"
     if (target / READY).exists():
         return target, _notes(target)
     target.parent.mkdir(parents=True, exist_ok=True)
