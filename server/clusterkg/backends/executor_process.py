@@ -6,9 +6,7 @@ so the worker can tell quick queries (``placement``).  It defends itself: no net
 network namespace, where the kernel allows it; with a ``service_allowlist``, a relay on its own
 loopback leads to the worker's federation proxy and nowhere else: see ``federation``), a CPU-time
 rlimit per job (so it dies even if its worker died first), an address-space cap
-(``max_executor_memory_mb``) and a 128 MiB stack for the engine's recursion.  On the on-disk
-store it opens the store afresh after a job that left it holding over ``REOPEN_GROWTH`` more
-memory (RocksDB's block cache, filled by a scan: ``_anonymous_bytes``).
+(``max_executor_memory_mb``) and a 128 MiB stack for the engine's recursion.
 """
 from __future__ import annotations
 
@@ -31,9 +29,6 @@ from .store import LocalStore
 log = logging.getLogger(__name__)
 
 STACK_BYTES = 128 << 20
-#: Bytes of anonymous memory an executor of the on-disk store may gain over what it held after
-#: opening the store before it opens the store afresh (``_serve``).
-REOPEN_GROWTH = 16 << 20
 _CLONE_NEWUSER, _CLONE_NEWNET = 0x10000000, 0x40000000
 
 
@@ -114,7 +109,6 @@ def _drop_network() -> None:
 
 def _serve(sock, nquads_path, graphs, settings, relay) -> None:
     store = LocalStore.open(nquads_path, graphs, settings)
-    opened = _anonymous_bytes() if os.path.isdir(nquads_path) else None  # the on-disk store
     try:
         send_reply(sock, READY, "")
     except OSError:
@@ -145,35 +139,6 @@ def _serve(sock, nquads_path, graphs, settings, relay) -> None:
             send_reply(sock, kind, meta, body)
         except OSError:
             return
-        if opened is not None and (_anonymous_bytes() or 0) - opened > REOPEN_GROWTH:
-            answer = body = store = None  # the store closes, and its block cache goes with it
-            _trim()
-            store = LocalStore.open(nquads_path, graphs, settings)
-            opened = _anonymous_bytes()
-
-
-def _anonymous_bytes() -> int | None:
-    """This process's resident anonymous memory (not backed by a file), or None if unknown.
-
-    An executor of the on-disk store fills RocksDB's block cache with blocks of files the OS
-    already caches and shares between processes: after a full scan at a million triples it held
-    31 MB more (measured; no more after a second scan), for as long as it lived.  Closing the
-    store and opening it again (17 ms at a million triples, with the trim) drops them."""
-    try:
-        with open("/proc/self/statm", "rb") as fh:
-            fields = fh.read().split()
-        return (int(fields[1]) - int(fields[2])) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def _trim() -> None:
-    """Hand the memory just freed back to the system (glibc's ``malloc_trim``; elsewhere nothing):
-    glibc otherwise keeps it in the thread's arena, where it still counts as this process's."""
-    try:
-        ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 def _limit_cpu(timeout: float) -> None:
