@@ -126,6 +126,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--setups", default=",".join(SCALE_SETUPS), help="with --scale: which of "
                     + ", ".join(SCALE_SETUPS) + " (default all)")
     ap.add_argument("--work", help="with --scale: the work directory (default bench/out/scale-work; emptied)")
+    ap.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE",
+                    help="with --scale: a setting of every `clusterkg serve` (a TOML value), e.g. "
+                    "max_concurrent_queries=32; repeatable: one setup with and without it, side by side")
     args = ap.parse_args(argv)
     if args.scale:
         try:
@@ -135,6 +138,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         args.setups = [x for x in args.setups.split(",") if x]
         if any(x not in SCALE_SETUPS for x in args.setups):
             ap.error(f"--setups: choose among {', '.join(SCALE_SETUPS)}")
+        if any("=" not in s for s in args.setting):
+            ap.error("--setting: NAME=VALUE, e.g. max_concurrent_queries=32")
     if args.smoke:
         args.duration, args.rounds, args.warmup = 1, 1, 1
     elif args.duration is None:

@@ -9,6 +9,7 @@ each measured over HTTP through `clusterkg serve`, the real front door, in one r
 
     .venv/bin/python bench/run.py --scale 0,100000,1000000
     .venv/bin/python bench/run.py --scale 1000000 --setups disk --duration 5
+    .venv/bin/python bench/run.py --scale 1000000 --setups disk --setting max_concurrent_queries=32
 
 For each size and setup:
   load s      embedded: the first `clusterkg serve` on an empty cache (only the shipped dataset's
@@ -19,7 +20,8 @@ For each size and setup:
               remote, the store server and then `clusterkg serve --backend`
   RSS / PSS   resident memory of every process of the server together (gunicorn master, workers,
               executors, and the store server), after the timed runs: the sum of RSS (shared pages
-              counted in each process) and of PSS (shared pages split: what they take together)
+              counted in each process) and of PSS (shared pages split: what they take together);
+              scale.json also has how many processes that was
   mix         p50 / p99 of the query mix (bench/queries, all in rotation) at each concurrency
   page        p50 / p99 of the cluster page's queries (queries/pages/cluster-*.rq and its labels
               query, for Gumi) in rotation at concurrency 1: what /id/cluster/gumi asks the store
@@ -58,8 +60,8 @@ def progress(msg: str) -> None:
         print(f"[scale] {msg}", file=sys.stderr, flush=True)
 
 
-def tree_memory(group: int, pids=()) -> tuple[float, float]:
-    """(RSS, PSS) in MB summed over process group ``group`` (a server started in its own session:
+def tree_memory(group: int, pids=()) -> tuple[float, float, int]:
+    """(RSS, PSS) in MB, and how many processes, summed over process group ``group`` (a server started in its own session:
     gunicorn master, workers, executors) and the processes ``pids`` (a store server) with their
     children."""
     procs = {}
@@ -87,7 +89,7 @@ def tree_memory(group: int, pids=()) -> tuple[float, float]:
                     pss += int(value.split()[0])
         except (OSError, ValueError):
             continue
-    return round(rss / 1024, 1), round(pss / 1024, 1)
+    return round(rss / 1024, 1), round(pss / 1024, 1), len(wanted)
 
 
 def page_queries(server: Server) -> list[tuple[str, str]]:
@@ -144,7 +146,10 @@ class Run:
 
     def clusterkg(self, name: str, cache: Path, backend: str = "") -> Server:
         config = self.work / f"{name}.toml"
-        config.write_text(f'result_cache_size = 0\ncache_dir = "{cache}"\n' + (f'backend = "{backend}"\n' if backend else ""))
+        settings = "".join(f"{name.strip()} = {value.strip()}\n" for name, _, value in
+                           (s.partition("=") for s in self.args.setting))  # --setting NAME=VALUE
+        config.write_text(f'result_cache_size = 0\ncache_dir = "{cache}"\n' + (f'backend = "{backend}"\n' if backend else "")
+                          + settings)
         argv = self.cmd + ["serve", "--host", "127.0.0.1", "--port", "{port}", "--config", str(config)]
         if self.data:
             argv += ["--data", str(self.data)]
@@ -174,7 +179,7 @@ class Run:
         except RuntimeError as exc:  # e.g. a query over its time limit: noted, the rest still counts
             out["page"] = {"error": str(exc)[:500]}
             progress(f"  {server.name} cluster page queries failed: {str(exc)[:200]}")
-        out["rss_mb"], out["pss_mb"] = tree_memory(server.proc.pid, extra_pids)
+        out["rss_mb"], out["pss_mb"], out["processes"] = tree_memory(server.proc.pid, extra_pids)
         return out
 
     def embedded(self, name: str) -> dict:

@@ -221,3 +221,4 @@ def test_the_graphs_held_are_those_the_store_has(make_app, endpoint_settings, tm
         assert r.status_code == 400 and error_of(r)["code"] == "unknown-graph"
     finally:
         store.close()
+

@@ -189,3 +189,40 @@ def test_live_server_answers_over_a_data_graph_and_describes_it(endpoint_setting
         assert sd.status_code == 200 and f"<{EXTRA}live>" in sd.text
     finally:
         stop(proc)
+
+
+def test_the_disk_store_loads_data_files_itself_with_the_same_graphs_counts_and_notes(make_service, tmp_path):
+    """backend = disk bulk-loads --data files straight into its store (no merged N-Quads written):
+    the same graphs, VoID counts and notes as the in-memory store's, kept for the next start."""
+    triples_file = write(tmp_path / "mine.nt")
+    named = [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(EX + "g")) for t in TRIPLES[:2]]
+    quads_file = write(tmp_path / "q.nq", named + [ox.Quad(TRIPLES[2].subject, TRIPLES[2].predicate,
+                                                            TRIPLES[2].object, ox.DefaultGraph())])
+    files = (str(triples_file), str(quads_file))
+    memory = make_service(extra_files=files, cache_dir=str(tmp_path / "memory"))
+    on_disk = make_service(extra_files=files, cache_dir=str(tmp_path / "disk"), backend="disk")
+    assert on_disk.graphs == memory.graphs and on_disk.notes == memory.notes
+    assert on_disk.counts() == memory.counts()
+    assert not list((tmp_path / "disk").glob("dataset-*.nq"))[1:]  # only the shipped part's N-Quads
+    again = make_service(extra_files=files, cache_dir=str(tmp_path / "disk"), backend="disk")
+    assert again.backend.source == on_disk.backend.source and again.notes == memory.notes
+
+
+def test_a_bad_line_in_a_data_file_loaded_in_parts_is_named_and_nothing_is_kept(settings, monkeypatch, tmp_path):
+    """On disk an N-Triples file is loaded in parts side by side; a bad line is still named by its
+    line in the file, and the build leaves no store behind."""
+    from clusterkg import app
+    from clusterkg.backends import disk
+
+    lines = [f'<{EX}s{i}> <{EX}p> "value {i}" .\n' for i in range(300)]
+    lines[250] = f'<{EX}s250> <{EX}p> .\n'
+    bad = tmp_path / "big.nt"
+    bad.write_text("".join(lines), encoding="utf-8")
+    monkeypatch.setattr(disk, "BLOCK", 512)
+    monkeypatch.setattr(disk.os, "sched_getaffinity", lambda _: {0, 1, 2}, raising=False)
+    assert len(disk.parts(bad, 3)) == 3
+    s = settings(bad).replace(backend="disk")
+    with pytest.raises(InputError) as caught:
+        app.create_service(s)
+    assert caught.value.message.startswith(f"{bad}: not valid ntriples") and "line 251" in caught.value.message
+    assert not list(Path(s.cache_dir).glob("store*"))

@@ -13,6 +13,7 @@ import time
 import pytest
 import requests
 
+from clusterkg.errors import ClusterkgError
 from conftest import CK, RUNAWAY, TEST_TIMEOUT, error_of
 
 pytestmark = pytest.mark.backends  # the same tests on every backend (conftest.BACKENDS)
@@ -84,6 +85,35 @@ def test_twenty_runaways_at_once_all_get_clear_answers(live_server):
     assert max(a[2] for a in answers) < TEST_TIMEOUT + 2.0, answers
     r = requests.get(url, params={"query": "ASK { ?s ?p ?o }"}, timeout=10)
     assert r.status_code == 200 and r.json()["boolean"] is True
+
+
+@pytest.mark.embedded_only("the executors' own bound: a remote store has its own")
+def test_a_worker_runs_at_most_four_executors_per_cpu_of_its_share_by_default(make_service, monkeypatch):
+    """max_concurrent_queries = 0 (the default) bounds a worker's executors by its CPUs (each holds
+    memory of its own): eight runaways at once on a one-CPU share get answers, from four executors."""
+    import os
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    service = make_service(workers=2, query_timeout=TEST_TIMEOUT)
+    assert service.settings.max_concurrent_queries == 0 and service.settings.cpu_share() == 1
+    answers, running = [], []
+
+    def send(i):
+        try:
+            service.answer(RUNAWAY + f" # {i}")
+            answers.append("answered")
+        except ClusterkgError as exc:
+            answers.append(exc.code)
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    while any(thread.is_alive() for thread in threads):
+        running.append(service.backend.pool._count)
+        time.sleep(0.02)
+    assert sorted(set(answers)) <= ["query-timeout", "server-busy"] and len(answers) == 8, answers
+    assert max(running) == 4, running
+    assert json.loads(service.answer("ASK {}", format="json").body)["boolean"] is True
 
 
 @pytest.mark.embedded_only("the executors' address-space cap; a remote store has its own memory limits")

@@ -29,7 +29,9 @@ def _settings_of(config) -> Settings:
 
 def create_service(settings: Settings) -> Service:
     """The service over the backend the settings name (the CLI builds the same one)."""
-    return Service(settings, backends.open_backend(settings, dataset.prepare(settings)))
+    # the disk store bulk-loads the --data files itself, straight from the files (backends/disk.py)
+    prepared = dataset.prepare(settings, merge_extra=settings.backend != "disk")
+    return Service(settings, backends.open_backend(settings, prepared))
 
 
 def create_app(config=None) -> Flask:

@@ -50,6 +50,9 @@ class Prepared:
     seconds: float           # time prepare() took (0.0x when the cache was warm)
     inferred_from_cache: bool
     notes: dict = field(default_factory=dict)  # graph -> what it holds, for the extra files' graphs
+    #: --data files not in nquads_path (``prepare(..., merge_extra=False)``): the disk backend loads
+    #: them straight into its store (``backends.disk``), with their graphs and notes
+    extra_files: tuple[Path, ...] = ()
 
 
 def input_files(settings: Settings) -> dict[str, list[Path]]:
@@ -175,17 +178,24 @@ def useful(triple) -> bool:
     return True
 
 
-def prepare(settings: Settings) -> Prepared:
+def prepare(settings: Settings, merge_extra: bool = True) -> Prepared:
     """Make sure the cached N-Quads of this input set exist; build them if not.
 
     With extra files (setting extra_files), the shipped part is prepared (or found) on its own and
-    the extra graphs appended to a copy: adding a file never recomputes the closure."""
+    the extra graphs appended to a copy: adding a file never recomputes the closure.  With
+    ``merge_extra=False`` they are not read here: the result is the shipped part's N-Quads under
+    the whole input set's version, the files in ``extra_files`` (for the disk backend, which
+    bulk-loads them straight into its store)."""
     start = time.perf_counter()
     version = inputs_hash(settings)
     cache_dir = Path(settings.cache_dir)
     nquads_path = cache_dir / f"dataset-{version}.nq"
     graphs = tuple(g for g in ALL_GRAPHS if (g != GRAPH_INFERRED or settings.inference)
                    and (g != GRAPH_REGIONS or settings.regions_files))
+    if settings.extra_files and not merge_extra:
+        base = prepare(settings.replace(extra_files=()))
+        return Prepared(version, base.nquads_path, base.graphs, time.perf_counter() - start,
+                        base.inferred_from_cache, extra_files=tuple(map(Path, settings.extra_files)))
     if settings.extra_files:
         extra_path = cache_dir / f"dataset-{version}.extra.json"  # the extra graphs' names and notes
         if nquads_path.exists() and extra_path.exists():

@@ -33,6 +33,10 @@ def default_cache_dir() -> Path:
 SHIPPED = _shipped_root()
 
 
+#: Executors per CPU of a worker's share when ``max_concurrent_queries`` is 0 (its default).
+EXECUTORS_PER_CPU = 4
+
+
 def _setting(default, help: str, **kw):
     return field(default=default, metadata={"help": help}, **kw)
 
@@ -64,7 +68,7 @@ class Settings:
     max_result_rows: int = _setting(10_000, "Most rows (or triples) a SELECT/CONSTRUCT/DESCRIBE returns; the response says plainly when it was cut.")
     max_response_bytes: int = _setting(20_000_000, "Largest response body, in bytes; the response says plainly when it was cut.")
     max_nesting_depth: int = _setting(200, "Deepest bracket nesting accepted in a query (HTTP 400 beyond): guards the parsers' recursion.")
-    max_concurrent_queries: int = _setting(32, "Executor processes a worker may run at once; beyond this a query waits, within its time limit.")
+    max_concurrent_queries: int = _setting(0, "Executor processes a worker may run at once; beyond this a query waits, within its time limit. 0: four per CPU of the worker's share (the machine's CPUs / workers; 4 with 2 workers on 2 cores): each executor holds memory of its own (on disk 15-50 MB: Python, RocksDB's caches; in memory, a copy of the data).")
     max_executor_memory_mb: int = _setting(1024, "Address space one executor process may use, in MiB (a query needing more is stopped: HTTP 400 query-aborted); 0: no cap.")
     service_allowlist: tuple = _setting((), "Hosts (or host:port) a SERVICE clause may name, e.g. query.wikidata.org (empty: SERVICE is refused). The call goes through the server's federation proxy; the server never fetches any other URL a query names.")
     service_timeout: float = _setting(5.0, "Seconds one SERVICE call may take (connect, send, whole answer), never beyond the query's own time limit; slower: HTTP 504 service-timeout.")
@@ -77,6 +81,12 @@ class Settings:
         """This machine's CPUs per gunicorn worker, at least 1: how many queries one worker keeps
         evaluating at once (busy executors, and quick queries in the worker itself)."""
         return max(1, (os.cpu_count() or 2) // max(1, int(self.workers)))
+
+    def max_executors(self) -> int:
+        """Executor processes one worker may run at once: ``max_concurrent_queries``, or (0) four per
+        CPU of its share: more cannot evaluate at once, and a few spare cover the queries that wait
+        on a long one."""
+        return int(self.max_concurrent_queries) or EXECUTORS_PER_CPU * self.cpu_share()
 
     @classmethod
     def help(cls) -> list[tuple[str, object, str]]:

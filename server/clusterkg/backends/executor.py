@@ -9,10 +9,11 @@ the prepared N-Quads into its own in-memory Store and answers jobs with serialis
 
 A request takes an idle executor, or starts one while fewer than the worker's share of the CPUs
 are busy (``Settings.cpu_share``; executors on a job for over ``STUCK_AFTER`` do not count, so a long
-query never holds up short ones), up to ``max_concurrent_queries``; otherwise it queues, within its
-time limit.  It sends the job and waits until its deadline.  An executor still busy
-after ``RENICE_AFTER`` seconds, and seen burning CPU, is reniced to 19 so that new, cheap queries
-keep the CPU (and a fresh executor is started for them); at the deadline it is SIGKILLed and the
+query never holds up short ones), up to ``Settings.max_executors()`` (``max_concurrent_queries``;
+by default four per CPU of the worker's share); otherwise it queues, within its time limit.  It
+sends the job and waits until its deadline.  An executor still busy after ``RENICE_AFTER``
+seconds, and seen burning CPU, is reniced to 19 so that new, cheap queries keep the CPU (and a
+fresh executor is started for them); at the deadline it is SIGKILLed and the
 client gets 503 ``query-timeout``.  A reniced executor that finishes in time gets its priority back
 (or, without CAP_SYS_NICE, is retired); ``SPARE_EXECUTORS`` idle ones are kept warm ahead of need.
 
@@ -41,7 +42,7 @@ SPARE_EXECUTORS = 2     # idle executors kept warm per worker
 #: A worker keeps its share of the CPUs (Settings.cpu_share()) of executors busy before queries
 #: queue for one: a few executors whose stores stay in the CPU caches beat many cold ones.
 #: Executors on a job for over STUCK_AFTER seconds do not count, and no query queues longer than
-#: that: it gets a new executor then, up to max_concurrent_queries.
+#: that: it gets a new executor then, up to Settings.max_executors().
 STUCK_AFTER = 0.1
 _RECHECK = 0.01
 RENICE_AFTER = 0.5      # seconds a query runs before its executor yields the CPU to others
@@ -81,7 +82,7 @@ class ExecutorPool:
     def __init__(self, nquads_path, graphs, settings):
         self._proxy = federation.Proxy(settings) if settings.service_allowlist else None
         self._args = (str(nquads_path), tuple(graphs), settings, self._proxy.path if self._proxy else None)
-        self._max = max(1, int(settings.max_concurrent_queries))
+        self._max = max(1, settings.max_executors())
         self._spares = min(SPARE_EXECUTORS, self._max)
         self._soft = max(1, min(settings.cpu_share(), self._max))
         self._long = 0           # executors reniced on a long query (not counted against the soft cap)
