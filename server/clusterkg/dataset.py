@@ -73,7 +73,7 @@ def inputs_hash(settings: Settings) -> str:
     for graph, paths in {**input_files(settings), GRAPH_REGIONS: region_files(settings), **extra_files}.items():
         for path in paths:
             h.update(graph.encode() + b"\0" + str(path.name).encode() + b"\0")
-            h.update(_read_bytes(path))
+            _hash_file(h, path)
     h.update(examples.digest())
     return h.hexdigest()[:16]
 
@@ -97,6 +97,16 @@ def regions_nquads(settings: Settings) -> bytes:
             raise InputError(f"{path}: Turtle syntax error: " + " ".join(str(exc.msg).split())) from None
         quads.extend(pyoxigraph.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
     return pyoxigraph.serialize(quads, format=pyoxigraph.RdfFormat.N_QUADS)
+
+
+def _hash_file(h, path: Path) -> None:
+    """Feed the file's bytes to ``h`` a megabyte at a time: a --data file can be gigabytes."""
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                h.update(chunk)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
 def _read_bytes(path: Path) -> bytes:
