@@ -214,6 +214,16 @@ def build_graph(rows: list[dict], names: dict[int, dict[str, str]], parquet_sha2
     return g
 
 
+def _legal_code_node(g: _Graph, code: str) -> ox.NamedNode:
+    """The node of a 법정동 code (2 or 5 digits), typed, with its notation in its own datatype and
+    scheme (so it never joins a KOSTAT code)."""
+    node = _iri("code", f"beopjeongdong-{code}")
+    g.add(node, RDF + "type", ox.NamedNode(CK + "RegionCode"))
+    g.add(node, SKOS + "notation", ox.Literal(code, datatype=ox.NamedNode(CK + "BeopjeongdongCode")))
+    g.add(node, SKOS + "inScheme", _iri("scheme", "beopjeongdong"))
+    return node
+
+
 def _legal_codes(g: _Graph, info: dict, codes, province_links: dict, table_sha256: str, abolished=(),
                  full_sha256: str = "", *, last_year: int, report: Report) -> None:
     """Each matched 법정동 code as a code node of its own scheme and datatype, on its region."""
@@ -223,13 +233,10 @@ def _legal_codes(g: _Graph, info: dict, codes, province_links: dict, table_sha25
     source = _iri("source", f"{legal.PACKAGE}-{legal.VERSION.replace('.', '-')}")
     for code, kostat in sorted(matched.items()):
         c = next(c for c in codes if c.code == code)
-        node = _iri("code", f"beopjeongdong-{code}")
+        node = _legal_code_node(g, code)
         since = f", {c.created[:4]}-{c.created[4:6]}-{c.created[6:]}부터" if c.created else ""
         since_en = f", from {c.created[:4]}-{c.created[4:6]}-{c.created[6:]}" if c.created else ""
         name = f"{c.province} {c.name}".strip()
-        g.add(node, RDF + "type", ox.NamedNode(CK + "RegionCode"))
-        g.add(node, SKOS + "notation", ox.Literal(code, datatype=ox.NamedNode(CK + "BeopjeongdongCode")))
-        g.add(node, SKOS + "inScheme", _iri("scheme", "beopjeongdong"))
         g.labels(node, f"법정동코드 {code} ({name}{since})", f"legal-dong code {code} ({name}{since_en})")
         if c.created:
             g.add(node, CK + "validFrom", _year(c.created[:4]))
@@ -262,31 +269,28 @@ def _legal_codes(g: _Graph, info: dict, codes, province_links: dict, table_sha25
         f"first day (1988-04-23) is older than that and has no ck:validFrom. sha256 {table_sha256}.", "en"))
 
 
+_TRUE = ox.Literal("true", datatype=ox.NamedNode(XSD + "boolean"))
+
+
 def _abolished_codes(g: _Graph, linked: dict, carried: list, matched: dict, table_source, full_sha256: str) -> None:
     """The abolished codes (legal.link_abolished): a recode on its successor's region, valid until the
     successor's creation year; every other one marked abolished, with its name and no region."""
     source = _iri("source", f"{legal.PACKAGE}-{legal.VERSION.replace('.', '-')}-full-table")
     for code, (old, new) in sorted(linked.items()):
-        node = _iri("code", f"beopjeongdong-{code}")
+        node = _legal_code_node(g, code)
         day = f"{new.created[:4]}-{new.created[4:6]}-{new.created[6:]}"
-        g.add(node, RDF + "type", ox.NamedNode(CK + "RegionCode"))
-        g.add(node, SKOS + "notation", ox.Literal(code, datatype=ox.NamedNode(CK + "BeopjeongdongCode")))
-        g.add(node, SKOS + "inScheme", _iri("scheme", "beopjeongdong"))
         g.labels(node, f"법정동코드 {code} ({old.name}, {day}까지; 새 코드 {new.code})",
                  f"legal-dong code {code} ({old.name}, until {day}; new code {new.code})")
         g.add(node, CK + "validUntil", _year(new.created[:4]))
-        g.add(node, CK + "abolished", ox.Literal("true", datatype=ox.NamedNode(XSD + "boolean")))
+        g.add(node, CK + "abolished", _TRUE)
         g.add(node, PREFIXES["prov"] + "wasDerivedFrom", source)         # abolished: the full table
         g.add(node, PREFIXES["prov"] + "wasDerivedFrom", table_source)   # the date: the successor's 생성일자
         g.add(_iri("region", f"kostat-{matched[new.code]}"), CK + "beopjeongdongCode", node)
     for old in carried:
-        node = _iri("code", f"beopjeongdong-{old.code}")
-        g.add(node, RDF + "type", ox.NamedNode(CK + "RegionCode"))
-        g.add(node, SKOS + "notation", ox.Literal(old.code, datatype=ox.NamedNode(CK + "BeopjeongdongCode")))
-        g.add(node, SKOS + "inScheme", _iri("scheme", "beopjeongdong"))
+        node = _legal_code_node(g, old.code)
         g.labels(node, f"법정동코드 {old.code} ({old.name}, 폐지)", f"legal-dong code {old.code} ({old.name}, abolished)")
         g.add(node, SKOS + "prefLabel", _lit(old.name, "ko"))
-        g.add(node, CK + "abolished", ox.Literal("true", datatype=ox.NamedNode(XSD + "boolean")))
+        g.add(node, CK + "abolished", _TRUE)
         g.add(node, PREFIXES["prov"] + "wasDerivedFrom", source)
     g.add(source, RDF + "type", ox.NamedNode(CK + "ExternalSource"))
     g.labels(source, f"{legal.PACKAGE} {legal.VERSION}의 법정동코드 전체자료 ({legal.FULL_TABLE})",
